@@ -1,0 +1,421 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/firn/firn/internal/sferr"
+	"github.com/firn/firn/internal/store"
+)
+
+// Default token lifetimes, used when Config.Validity is nil or returns zero.
+const (
+	DefaultSessionValidity = time.Hour
+	DefaultMasterValidity  = 4 * time.Hour
+	DefaultIdleTimeout     = 4 * time.Hour
+)
+
+// touchInterval is how stale LastUsed may get before Authenticate writes it back, so
+// that busy sessions do not cost a store write per request.
+const touchInterval = time.Minute
+
+// Token prefixes make the two kinds recognisable in logs and bug reports.
+const (
+	sessionPrefix = "ST-"
+	masterPrefix  = "MT-"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Validity returns the lifetimes for new tokens of an account: the session token's,
+	// the master token's and the idle timeout. Nil, or a zero duration, means the
+	// defaults (1h, 4h, 4h).
+	Validity func(ctx context.Context, account string) (session, master, idle time.Duration)
+}
+
+// Manager creates, authenticates, renews and ends sessions. All state lives in the
+// store, so several Managers (replicas) can serve the same sessions. It is safe for
+// concurrent use.
+type Manager struct {
+	st       store.Store
+	now      func() time.Time
+	validity func(ctx context.Context, account string) (session, master, idle time.Duration)
+}
+
+// NewManager returns a Manager keeping sessions in st.
+func NewManager(st store.Store, cfg Config) *Manager {
+	m := &Manager{st: st, now: cfg.Now, validity: cfg.Validity}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	return m
+}
+
+// record is the JSON body stored in store.Session.Data.
+type record struct {
+	*Session
+	// IdleTimeout is fixed when the session is created or renewed.
+	IdleTimeout time.Duration `json:"idle_timeout_ns"`
+}
+
+func (m *Manager) lifetimes(ctx context.Context, account string) (sv, mv, idle time.Duration) {
+	if m.validity != nil {
+		sv, mv, idle = m.validity(ctx, account)
+	}
+	if sv <= 0 {
+		sv = DefaultSessionValidity
+	}
+	if mv <= 0 {
+		mv = DefaultMasterValidity
+	}
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return sv, mv, idle
+}
+
+// newToken returns a random token with the given prefix and its SHA-256 hash.
+func newToken(prefix string) (string, []byte, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, fmt.Errorf("session: random token: %w", err)
+	}
+	t := prefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return t, hashToken(t), nil
+}
+
+func hashToken(t string) []byte {
+	h := sha256.Sum256([]byte(t))
+	return h[:]
+}
+
+// Create stores a new session for s (whose identity and initial state the caller has
+// filled in) and returns its tokens. It sets s.ID, s.Created, s.LastUsed, s.TokenExpiry
+// and s.MasterExpiry.
+func (m *Manager) Create(ctx context.Context, s *Session) (Tokens, error) {
+	now := m.now()
+	sv, mv, idle := m.lifetimes(ctx, s.Account)
+	if sv > mv {
+		sv = mv
+	}
+	st, sh, err := newToken(sessionPrefix)
+	if err != nil {
+		return Tokens{}, err
+	}
+	mt, mh, err := newToken(masterPrefix)
+	if err != nil {
+		return Tokens{}, err
+	}
+	s.Created, s.LastUsed = now, now
+	s.TokenExpiry, s.MasterExpiry = now.Add(sv), now.Add(mv)
+	data, err := json.Marshal(record{Session: s, IdleTimeout: idle})
+	if err != nil {
+		return Tokens{}, fmt.Errorf("session: encode: %w", err)
+	}
+	rec := &store.Session{
+		Account:      s.Account,
+		TokenHash:    sh,
+		MasterHash:   mh,
+		TokenExpiry:  s.TokenExpiry,
+		MasterExpiry: s.MasterExpiry,
+		LastUsed:     now,
+		Created:      now,
+		Data:         data,
+	}
+	if err := m.st.Update(ctx, func(tx store.Tx) error {
+		return tx.CreateSession(ctx, rec)
+	}); err != nil {
+		return Tokens{}, fmt.Errorf("session: create: %w", err)
+	}
+	if rec.ID <= 0 {
+		return Tokens{}, fmt.Errorf("session: create: store assigned invalid id %d", rec.ID)
+	}
+	s.ID = rec.ID
+	s.masterHash = mh
+	return Tokens{SessionToken: st, MasterToken: mt, SessionValidity: sv, MasterValidity: mv}, nil
+}
+
+// decode rebuilds a Session from its stored form.
+func decode(rec *store.Session) (*Session, time.Duration, error) {
+	s := &Session{}
+	r := record{Session: s}
+	if err := json.Unmarshal(rec.Data, &r); err != nil {
+		return nil, 0, fmt.Errorf("session %d: decode: %w", rec.ID, err)
+	}
+	s.ID = rec.ID
+	s.Account = rec.Account
+	s.Created = rec.Created
+	s.LastUsed = rec.LastUsed
+	s.TokenExpiry = rec.TokenExpiry
+	s.MasterExpiry = rec.MasterExpiry
+	s.masterHash = rec.MasterHash
+	idle := r.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return s, idle, nil
+}
+
+// Authenticate returns the session a session token belongs to. An unknown token gives
+// sferr.InvalidToken (390104); an expired one, or a session idle for longer than its
+// idle timeout (which ends it), gives sferr.SessionExpired (390112).
+func (m *Manager) Authenticate(ctx context.Context, sessionToken string) (*Session, error) {
+	if !strings.HasPrefix(sessionToken, sessionPrefix) {
+		return nil, sferr.InvalidToken()
+	}
+	hash := hashToken(sessionToken)
+	var rec *store.Session
+	err := m.st.View(ctx, func(tx store.Tx) error {
+		var err error
+		rec, err = tx.SessionByToken(ctx, hash)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, sferr.InvalidToken()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: authenticate: %w", err)
+	}
+	s, idle, err := decode(rec)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if now.Sub(s.LastUsed) > idle {
+		if err := m.delete(ctx, s.ID); err != nil {
+			return nil, err
+		}
+		return nil, sferr.SessionExpired()
+	}
+	if !now.Before(s.TokenExpiry) {
+		return nil, sferr.SessionExpired()
+	}
+	if now.Sub(s.LastUsed) >= touchInterval {
+		err := m.st.Update(ctx, func(tx store.Tx) error {
+			cur, err := tx.SessionByToken(ctx, hash)
+			if err != nil {
+				return err
+			}
+			cur.LastUsed = now
+			return tx.UpdateSession(ctx, cur)
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Renewed or closed meanwhile.
+			return nil, sferr.InvalidToken()
+		case err != nil:
+			return nil, fmt.Errorf("session: touch: %w", err)
+		}
+		s.LastUsed = now
+	}
+	return s, nil
+}
+
+// Renew issues a new session token for the session that masterToken belongs to. If
+// oldSessionToken is not empty it must be that session's current token. The old token
+// stops working at once. The returned Tokens carry the same master token and its
+// remaining validity. Errors: unknown master token or mismatched old token 390104,
+// expired master token (or a session idle too long) 390114.
+func (m *Manager) Renew(ctx context.Context, masterToken, oldSessionToken string) (*Session, Tokens, error) {
+	if !strings.HasPrefix(masterToken, masterPrefix) {
+		return nil, Tokens{}, sferr.InvalidToken()
+	}
+	mh := hashToken(masterToken)
+	now := m.now()
+	st, sh, err := newToken(sessionPrefix)
+	if err != nil {
+		return nil, Tokens{}, err
+	}
+	var (
+		s       *Session
+		sv      time.Duration
+		outcome error // a client-facing error decided inside the transaction
+		expired bool  // the session must be deleted
+	)
+	err = m.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := tx.SessionByMaster(ctx, mh)
+		if errors.Is(err, store.ErrNotFound) {
+			outcome = sferr.InvalidToken()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var idle time.Duration
+		s, idle, err = decode(rec)
+		if err != nil {
+			return err
+		}
+		if !now.Before(rec.MasterExpiry) || now.Sub(rec.LastUsed) > idle {
+			outcome, expired = sferr.MasterExpired(), true
+			return nil
+		}
+		if oldSessionToken != "" && subtle.ConstantTimeCompare(hashToken(oldSessionToken), rec.TokenHash) != 1 {
+			outcome = sferr.InvalidToken()
+			return nil
+		}
+		var nidle time.Duration
+		sv, _, nidle = m.lifetimes(ctx, rec.Account)
+		exp := now.Add(sv)
+		if exp.After(rec.MasterExpiry) {
+			exp = rec.MasterExpiry
+		}
+		sv = exp.Sub(now)
+		if nidle != idle {
+			data, err := json.Marshal(record{Session: s, IdleTimeout: nidle})
+			if err != nil {
+				return fmt.Errorf("encode: %w", err)
+			}
+			rec.Data = data
+		}
+		rec.TokenHash = sh
+		rec.TokenExpiry = exp
+		rec.LastUsed = now
+		s.TokenExpiry, s.LastUsed = exp, now
+		return tx.UpdateSession(ctx, rec)
+	})
+	if err != nil {
+		return nil, Tokens{}, fmt.Errorf("session: renew: %w", err)
+	}
+	if expired {
+		if err := m.delete(ctx, s.ID); err != nil {
+			return nil, Tokens{}, err
+		}
+	}
+	if outcome != nil {
+		return nil, Tokens{}, outcome
+	}
+	return s, Tokens{
+		SessionToken:    st,
+		MasterToken:     masterToken,
+		SessionValidity: sv,
+		MasterValidity:  s.MasterExpiry.Sub(now),
+	}, nil
+}
+
+// Save persists s's state (role, database, parameters, ...) as changed by a statement.
+// Tokens, expiries and LastUsed are left as stored, so a concurrent renewal is kept.
+// Saving a session that has ended gives sferr.SessionGone.
+func (m *Manager) Save(ctx context.Context, s *Session) error {
+	if s.masterHash == nil {
+		return fmt.Errorf("session: save %d: session was not issued by a Manager", s.ID)
+	}
+	err := m.st.Update(ctx, func(tx store.Tx) error {
+		rec, err := tx.SessionByMaster(ctx, s.masterHash)
+		if err != nil {
+			return err
+		}
+		if rec.ID != s.ID {
+			return store.ErrNotFound
+		}
+		_, idle, err := decode(rec)
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(record{Session: s, IdleTimeout: idle})
+		if err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		rec.Data = data
+		return tx.UpdateSession(ctx, rec)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return sferr.SessionGone()
+	}
+	if err != nil {
+		return fmt.Errorf("session: save %d: %w", s.ID, err)
+	}
+	return nil
+}
+
+// Close ends s. Closing a session that has already ended is not an error.
+func (m *Manager) Close(ctx context.Context, s *Session) error {
+	return m.delete(ctx, s.ID)
+}
+
+func (m *Manager) delete(ctx context.Context, id int64) error {
+	err := m.st.Update(ctx, func(tx store.Tx) error {
+		return tx.DeleteSession(ctx, id)
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("session: delete %d: %w", id, err)
+	}
+	return nil
+}
+
+// CloseUser ends every session of a user (matched case-insensitively) and returns how
+// many it ended.
+func (m *Manager) CloseUser(ctx context.Context, account, user string) (int, error) {
+	n := 0
+	err := m.st.Update(ctx, func(tx store.Tx) error {
+		n = 0
+		recs, err := tx.Sessions(ctx, account)
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			s, _, err := decode(rec)
+			if err != nil {
+				return err
+			}
+			if !strings.EqualFold(s.User, user) || !strings.EqualFold(rec.Account, account) {
+				continue
+			}
+			if err := tx.DeleteSession(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("session: close sessions of %s.%s: %w", account, user, err)
+	}
+	return n, nil
+}
+
+// Sweep deletes sessions whose master token has expired (and, when the store can list
+// sessions, those idle for longer than their idle timeout). It returns how many it
+// deleted.
+func (m *Manager) Sweep(ctx context.Context) (int, error) {
+	now := m.now()
+	n := 0
+	err := m.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredSessions(ctx, now)
+		if err != nil {
+			return err
+		}
+		recs, err := tx.Sessions(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			_, idle, err := decode(rec)
+			if err != nil {
+				return err
+			}
+			if now.Sub(rec.LastUsed) > idle {
+				if err := tx.DeleteSession(ctx, rec.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("session: sweep: %w", err)
+	}
+	return n, nil
+}
