@@ -14,8 +14,15 @@
 //	firn-load -mode jwt-login -url http://127.0.0.1:8765 -account FIRN -user ADMIN -key rsa_key.p8 -c 32
 //	firn-load -mode login -url http://127.0.0.1:8765 -account FIRN -user ADMIN -password pw -c 32
 //
-// jwt-login signs a fresh RS256 JWT (iss ACCOUNT.USER.SHA256:fp, sub ACCOUNT.USER) for
-// every login with the unencrypted PKCS#8 PEM key in -key.
+//	firn-load -mode pat-login -url http://127.0.0.1:8765 -account FIRN -user ADMIN -token "$PAT" -c 32
+//
+// jwt-login signs RS256 JWTs (iss ACCOUNT.USER.SHA256:fp, sub ACCOUNT.USER) with the
+// unencrypted PKCS#8 PEM key in -key. With -jwt-pool N (the default) it signs N tokens
+// before the measured window, each valid for -jwt-ttl (at most one hour, as a driver's
+// token), and the clients reuse them round-robin: client-side RSA signing (~1 ms of CPU
+// each) would otherwise compete with the server for the same cores. -jwt-pool 0 signs a
+// fresh token for every login. pat-login sends a programmatic access token with
+// AUTHENTICATOR=PROGRAMMATIC_ACCESS_TOKEN.
 package main
 
 import (
@@ -38,15 +45,20 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "duration of the measured run")
 	warm := flag.Duration("warmup", time.Second, "warm-up before measuring")
 	query := flag.String("q", "SELECT 1", "statement each client runs")
-	mode := flag.String("mode", "query", "query, login (password) or jwt-login (key pair)")
+	mode := flag.String("mode", "query", "query, login (password), jwt-login (key pair) or pat-login (programmatic access token)")
 	baseURL := flag.String("url", "http://127.0.0.1:8765", "server URL (login modes)")
 	account := flag.String("account", "FIRN", "account (login modes)")
 	user := flag.String("user", "ADMIN", "user (login modes)")
 	password := flag.String("password", os.Getenv("FIRN_LOAD_PASSWORD"), "password for -mode login (or $FIRN_LOAD_PASSWORD)")
 	keyFile := flag.String("key", "", "unencrypted PKCS#8 PEM private key for -mode jwt-login")
+	token := flag.String("token", os.Getenv("FIRN_LOAD_TOKEN"), "programmatic access token for -mode pat-login (or $FIRN_LOAD_TOKEN)")
+	pool := flag.Int("jwt-pool", 2048, "JWTs signed before the measured window and reused (0: sign one per login)")
+	ttl := flag.Duration("jwt-ttl", 59*time.Minute, "lifetime of each JWT (exp - iat; at most 1h)")
+	closeSess := flag.Bool("close", true, "login modes: close each session (POST /session?delete=true) after its login")
 	flag.Parse()
 	if *mode != "query" {
-		l := &loginLoad{url: strings.TrimRight(*baseURL, "/"), account: *account, user: *user, password: *password}
+		l := &loginLoad{url: strings.TrimRight(*baseURL, "/"), account: *account, user: *user, password: *password,
+			token: *token, poolSize: *pool, ttl: *ttl, noClose: !*closeSess}
 		if err := l.run(*mode, *keyFile, *clients, *dur, *warm); err != nil {
 			fmt.Fprintln(os.Stderr, "firn-load:", err)
 			os.Exit(1)

@@ -29,6 +29,9 @@ const usage = `firn — a Snowflake-compatible identity and connectivity plane
 Usage:
   firn serve [flags]   run the server (firn serve -h for flags)
   firn sql [flags]     run SQL through gosnowflake (firn sql -h for flags)
+  firn admin <cmd>     rotate-master-key, creds audit, creds cache (firn admin help)
+  firn explain ingress --account A --user U --ip X [--endpoint ID] [--data-dir D]
+                       explain the network-policy decision for a request
   firn version         print version information
   firn help            print this help
 `
@@ -50,8 +53,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		err = runServe(ctx, rest, stdout, stderr)
+	case "admin":
+		err = runAdmin(ctx, rest, stdout, stderr)
 	case "sql":
 		err = runSQL(ctx, rest, stdin, stdout, stderr)
+	case "explain":
+		err = runExplain(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		err = runVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":

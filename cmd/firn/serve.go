@@ -26,6 +26,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	keyFile := fs.String("tls-key-file", "", "PEM private key for --tls-cert-file")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	proxyFrom := fs.String("proxy-protocol-from", "", "CIDR[,CIDR...] of load balancers whose connections must start with a PROXY v1/v2 header (client IP, VPC endpoint ID / Azure LinkID)")
+	proxyTimeout := fs.Duration("proxy-header-timeout", 0, "how long a connection may take to send its PROXY header (default 5s)")
+	azureARMURL := fs.String("azure-arm-url", "", "Azure Resource Manager URL for private-endpoint ownership checks (default https://management.azure.com)")
+	masterKeyFile := fs.String("master-key-file", "", "master key file (default <data-dir>/master.key, created 0600 on first start); $FIRN_MASTER_KEY overrides it")
+	awsIAMUserARN := fs.String("aws-iam-user-arn", "", "IAM user ARN firn calls STS as, shown by DESC INTEGRATION (default arn:aws:iam::000000000000:user/firn)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -34,6 +39,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	trusted, err := edge.ParseProxyFrom(*proxyFrom)
+	if err != nil {
+		return usageError{fmt.Errorf("serve: --proxy-protocol-from: %w", err)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -56,12 +65,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv, err := server.New(ctx, server.Config{
 		DataDir: *dataDir, Account: *account, AdminPassword: os.Getenv("FIRN_ADMIN_PASSWORD"), Logger: log,
+		MasterKeyFile: *masterKeyFile, MasterKey: os.Getenv("FIRN_MASTER_KEY"), AWSIAMUserARN: *awsIAMUserARN,
+		AzureARMURL: *azureARMURL,
 	})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	ln, err := edge.Listen(ctx, edge.Config{Addr: *listen, TLSCertFile: *certFile, TLSKeyFile: *keyFile})
+	ln, err := edge.Listen(ctx, edge.Config{Addr: *listen, TLSCertFile: *certFile, TLSKeyFile: *keyFile,
+		ProxyFrom: trusted, ProxyHeaderTimeout: *proxyTimeout})
 	if err != nil {
 		return err
 	}

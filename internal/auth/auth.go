@@ -6,6 +6,8 @@ package auth
 
 import (
 	"net/netip"
+
+	"github.com/firn/firn/internal/session"
 )
 
 // LoginRequest is what a client presented at login, independent of transport.
@@ -23,4 +25,8 @@ type LoginRequest struct {
 	Database, Schema, Warehouse, Role string
 	// SessionParams are the client's SESSION_PARAMETERS, values as sent (string, bool, number).
 	SessionParams map[string]any
+	// Sessions, when set, makes Login store the new session in its login transaction
+	// (one commit for the outcome, LOGIN_HISTORY and the session); the returned
+	// session then carries its tokens (session.Session.IssuedTokens).
+	Sessions *session.Manager
 }

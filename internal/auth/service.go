@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ const (
 	MaxFailures  = 5
 	LockDuration = 15 * time.Minute
 )
+
+// lastSuccessResolution (seconds) is how stale a user's recorded last successful login
+// may get before a login rewrites it.
+const lastSuccessResolution = 60
 
 // Authenticator verifies one kind of credential. Implementations read what they need
 // through tx (a read-only view) and return the authenticated user, or a *sferr.Error.
@@ -64,6 +69,16 @@ type Config struct {
 	// Organization is the organisation name accepted in the ORG-ACCOUNT form of a
 	// key-pair JWT's account part; "" means "FIRN".
 	Organization string
+	// Ingress, when set, enforces network policies and endpoint pinning on every
+	// login once the user is known (package ingress); a refusal is recorded in
+	// LOGIN_HISTORY and does not count toward lockout.
+	Ingress IngressEnforcer
+}
+
+// IngressEnforcer decides whether a login from ip may reach user of account; it
+// returns the refusal to send, or nil.
+type IngressEnforcer interface {
+	Enforce(ctx context.Context, account, user string, ip netip.Addr) *sferr.Error
 }
 
 // Service authenticates logins. It is safe for concurrent use.
@@ -175,7 +190,8 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 	factor = authn.Factor()
 	var acct *catalog.Account
 	var out *Outcome
-	err = s.st.View(ctx, func(tx store.Tx) error {
+	// Answered from the store's record cache when it holds everything (fn may run twice).
+	err = store.ViewCached(ctx, s.st, func(tx store.Tx) error {
 		var err error
 		acct, err = FindAccount(ctx, tx, req.Account)
 		if err != nil {
@@ -196,7 +212,20 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 		return nil, req.LoginName, factor, err
 	}
 	user = out.User.Name
+	if s.cfg.Ingress != nil {
+		if e := s.cfg.Ingress.Enforce(ctx, acct.Name, user, req.ClientIP); e != nil {
+			out = &Outcome{User: out.User, Err: e}
+		}
+	}
 	now := s.now()
+	// Mint the session's tokens before the write transaction, so that the session is
+	// stored in the same commit as the outcome and its LOGIN_HISTORY row.
+	var pending *session.Pending
+	if req.Sessions != nil && out.Err == nil {
+		if pending, err = req.Sessions.Prepare(ctx, acct.Name); err != nil {
+			return nil, user, factor, err
+		}
+	}
 	var refused *sferr.Error
 	// Record the outcome, lockout state and login history in one transaction; build the
 	// session from the freshly read user so a concurrent ALTER USER is seen.
@@ -205,6 +234,7 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 		if err != nil {
 			return sferr.IncorrectCredentials()
 		}
+		sess = nil // an Update fn may run again only after a failure; start clean
 		refusal := out.Err
 		switch {
 		case refusal != nil:
@@ -218,6 +248,7 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 		if refusal == nil {
 			sess, refusal = s.newSession(ctx, tx, acct, u, req, out)
 		}
+		changed := false // whether the user's lockout state must be written
 		rec := &store.LoginRecord{
 			Account: acct.Name, EventTimestamp: now, UserName: u.Name, ClientIP: addrString(req),
 			ReportedClient: strings.TrimSpace(req.ClientApp + " " + req.ClientVersion), FirstFactor: factor,
@@ -226,23 +257,35 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 		if refusal != nil {
 			rec.ErrorCode, rec.ErrorMessage = refusal.Code, refusal.Message
 			if out.CountsFailure && out.Err != nil {
+				changed = true
 				u.FailedLogins++
 				if u.FailedLogins >= MaxFailures {
 					u.LockedUntil = now.Add(LockDuration).Unix()
 					u.FailedLogins = 0
 				}
 			}
-		} else {
+		} else if u.FailedLogins != 0 || u.LockedUntil != 0 || now.Unix()-u.LastSuccess >= lastSuccessResolution {
+			// LAST_SUCCESS_LOGIN is kept to the minute: an unchanged user record is not
+			// rewritten by every login (every record write also invalidates the store's
+			// record cache). LOGIN_HISTORY has every event exactly.
 			u.FailedLogins, u.LockedUntil, u.LastSuccess = 0, 0, now.Unix()
+			changed = true
 		}
-		if err := catalog.PutUser(ctx, tx, acct.Name, u); err != nil {
-			return err
+		if changed {
+			if err := catalog.PutUser(ctx, tx, acct.Name, u); err != nil {
+				return err
+			}
 		}
 		if err := tx.AppendLogin(ctx, rec); err != nil {
 			return err
 		}
 		if sess != nil {
 			sess.LoginEventID = rec.EventID
+			if pending != nil {
+				if err := pending.Insert(ctx, tx, sess); err != nil {
+					return err
+				}
+			}
 		}
 		// A refusal still commits the counters and history; it is reported after.
 		refused = refusal

@@ -36,13 +36,16 @@ func AccountKey(name string) store.Key { return store.Key{Kind: KindAccount, Nam
 
 // GetAccount returns an account by exact name.
 func GetAccount(ctx context.Context, tx store.Tx, name string) (*Account, error) {
-	var a Account
-	r, err := load(ctx, tx, AccountKey(name), &a)
+	r, err := tx.Get(ctx, AccountKey(name))
+	if err != nil {
+		return nil, err
+	}
+	a, err := accountMemo.decode(r)
 	if err != nil {
 		return nil, err
 	}
 	a.Meta = metaOf(r)
-	return &a, nil
+	return a, nil
 }
 
 // ListAccounts returns every account, ordered by name.

@@ -61,13 +61,16 @@ func patIDKey(account, id string) store.Key {
 
 // GetPAT returns a user's token by exact name.
 func GetPAT(ctx context.Context, tx store.Tx, account, user, name string) (*PAT, error) {
-	var p PAT
-	r, err := load(ctx, tx, PATKey(account, user, name), &p)
+	r, err := tx.Get(ctx, PATKey(account, user, name))
+	if err != nil {
+		return nil, err
+	}
+	p, err := patMemo.decode(r)
 	if err != nil {
 		return nil, err
 	}
 	p.Meta = metaOf(r)
-	return &p, nil
+	return p, nil
 }
 
 // ListPATs returns a user's tokens ordered by name; user "*" lists every user's.

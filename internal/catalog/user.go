@@ -56,13 +56,16 @@ func UserKey(account, name string) store.Key {
 
 // GetUser returns a user by exact name.
 func GetUser(ctx context.Context, tx store.Tx, account, name string) (*User, error) {
-	var u User
-	r, err := load(ctx, tx, UserKey(account, name), &u)
+	r, err := tx.Get(ctx, UserKey(account, name))
+	if err != nil {
+		return nil, err
+	}
+	u, err := userMemo.decode(r)
 	if err != nil {
 		return nil, err
 	}
 	u.Meta = metaOf(r)
-	return &u, nil
+	return u, nil
 }
 
 // UserByLogin finds a user by login name (case-insensitive), falling back to the

@@ -23,6 +23,9 @@ type Context struct {
 	TimeZone string
 	// ClientIP is the client's address for CURRENT_IP_ADDRESS(); "" gives NULL.
 	ClientIP string
+	// Sources supplies earlier results (RESULT_SCAN, LAST_QUERY_ID, ->>) and system
+	// views (ACCOUNT_USAGE); nil makes them unavailable. See resultscan.go.
+	Sources Sources
 }
 
 // sqlString quotes s as a DuckDB string literal. DuckDB reads backslashes literally,

@@ -15,13 +15,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/sferr"
-	fsql "github.com/firn/firn/internal/sql"
 )
 
 // Config configures an Engine.
@@ -150,51 +148,21 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// Query runs one data statement for the session described by c and returns its
-// complete result. Errors are *sferr.Error values.
-func (e *Engine) Query(ctx context.Context, c *Context, text string, binds []Bind) (set *result.Set, err error) {
-	if c == nil {
-		c = &Context{}
-	}
-	toks, err := fsql.Tokenize(text)
+// Query runs one data statement that names no table or view for the session
+// described by c and returns its complete result; statements with references need
+// Analyze, resolution and Run. Errors are *sferr.Error values.
+func (e *Engine) Query(ctx context.Context, c *Context, text string, binds []Bind) (*result.Set, error) {
+	st, err := e.Analyze(ctx, c, text, binds)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStatement(toks); err != nil {
-		return nil, err
+	for _, r := range st.Refs {
+		return nil, sferr.DoesNotExist("Object", r.Name())
 	}
-	now := c.Now
-	if now.IsZero() {
-		now = time.Now()
+	if st.Kind != KindQuery {
+		return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'non-query statement'.")
 	}
-	rw, err := e.rewrite(c, toks, binds, now)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return nil, e.mapError(ctx, rw, err)
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) (rerr error) {
-		defer func() {
-			if p := recover(); p != nil {
-				ie := sferr.Internal()
-				ie.Cause = fmt.Errorf("data: panic in duckdb: %v", p)
-				rerr = ie
-			}
-		}()
-		dconn, ok := dc.(*duckdb.Conn)
-		if !ok {
-			return fmt.Errorf("data: unexpected driver connection %T", dc)
-		}
-		set, rerr = e.run(ctx, dconn, rw)
-		return rerr
-	})
-	if err != nil {
-		return nil, e.mapError(ctx, rw, err)
-	}
-	return set, nil
+	return e.Run(ctx, st)
 }
 
 // column is one result column: its Snowflake description and how its DuckDB value is
@@ -315,9 +283,13 @@ func checkRefs(node any) error {
 	return nil
 }
 
-func (e *Engine) run(ctx context.Context, conn *duckdb.Conn, rw *rewritten) (*result.Set, error) {
-	if err := checkParsed(ctx, conn, rw.text); err != nil {
-		return nil, err
+// run executes a query. checked says its text was already parsed and its table
+// references checked (Analyze); otherwise run checks them.
+func (e *Engine) run(ctx context.Context, conn *duckdb.Conn, rw *rewritten, checked bool) (*result.Set, error) {
+	if !checked {
+		if err := checkParsed(ctx, conn, rw.text); err != nil {
+			return nil, err
+		}
 	}
 	stmt, err := prepare(conn, rw.text)
 	if err != nil {
@@ -343,6 +315,9 @@ func (e *Engine) run(ctx context.Context, conn *duckdb.Conn, rw *rewritten) (*re
 		}
 		cols[i] = mapColumn(info)
 		cols[i].col.Name = e.columnName(rw, i, n, name)
+		if i < len(rw.types) && rw.types[i] != "" && cols[i].col.Type == "variant" {
+			cols[i].col.Type = rw.types[i]
+		}
 		if cols[i].wrap != "" {
 			wrap = true
 		}

@@ -232,3 +232,26 @@ func (e *Engine) syntaxError(rw *rewritten, de *duckdb.Error, msg string) error 
 	se.Cause = de
 	return se
 }
+
+// reInternal matches firn's internal DuckDB names (schemas s<id>, tables t_<hex>,
+// views v_<hex>), quoted or not, qualified or not.
+var reInternal = regexp.MustCompile(`"?\bs[0-9]+"?\."?[tv]_[0-9a-f]{16}\b"?|"?\b[tv]_[0-9a-f]{16}\b"?|"s[0-9]+"`)
+
+// scrubNames replaces internal names in an error message with the names the
+// statement used, so no DuckDB name reaches the client.
+func scrubNames(msg string, refs []*Ref) string {
+	for _, r := range refs {
+		if r.Internal != "" {
+			msg = strings.ReplaceAll(msg, r.Internal, r.Name())
+		}
+	}
+	return reInternal.ReplaceAllStringFunc(msg, func(m string) string {
+		bare := strings.Trim(m, `"`)
+		for _, r := range refs {
+			if r.Internal != "" && strings.Contains(r.Internal, bare) {
+				return r.Name()
+			}
+		}
+		return "<object>"
+	})
+}

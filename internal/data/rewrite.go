@@ -20,6 +20,9 @@ type rewritten struct {
 	names []string
 	// values marks a VALUES statement, whose columns Snowflake names COLUMN1...
 	values bool
+	// types are Snowflake types ("object", "array") for top-level select items that
+	// DuckDB types as JSON, or nil; set by expansion.fix (resultscan.go).
+	types []string
 	// spans maps offsets in text back to source tokens, for error positions.
 	spans []span
 	eof   sql.Token

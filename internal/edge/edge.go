@@ -1,10 +1,11 @@
 // Package edge owns firn's listeners: TCP and TLS sockets, and the client identity of
 // each connection.
 //
-// The identity (client address, private-endpoint ID) is fixed once per connection when
-// it is accepted, from the TCP peer address, and never from anything a client says in
-// a request. A PROXY protocol header, when supported, will replace the peer address in
-// exactly one place: the identity listener's accept path (see identityListener).
+// The identity (client address, private-endpoint ID) is fixed once per connection,
+// from the TCP peer address or — only for peers listed in Config.ProxyFrom — from the
+// PROXY protocol v1/v2 header that must open such a connection (see proxy.go). It is
+// never taken from anything a client says in a request. A PROXY header from any other
+// peer closes the connection.
 package edge
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // Identity is who a connection comes from, as far as the network can tell.
@@ -24,7 +26,16 @@ type Identity struct {
 	// Endpoint is the private-endpoint ID (AWS VPC endpoint ID or Azure LinkID) the
 	// connection arrived through, or "" for a public connection.
 	Endpoint string
+	// EndpointType says what Endpoint is: EndpointAWS, EndpointAzure, or "" for a
+	// public connection. The values are the network-rule TYPEs that match them.
+	EndpointType string
 }
+
+// Endpoint types, named as the network-rule TYPE that matches them.
+const (
+	EndpointAWS   = "AWSVPCEID"   // Endpoint is an AWS VPC endpoint ID (vpce-…)
+	EndpointAzure = "AZURELINKID" // Endpoint is an Azure private-endpoint LinkID (decimal)
+)
 
 type identityKey struct{}
 
@@ -34,9 +45,18 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 }
 
 // IdentityFrom returns the identity stored in ctx by ConnContext or WithIdentity.
+//
+// For a connection from a Listener the identity is resolved on first use, after the
+// connection's PROXY header (if any) has been read; by the time a request on it is
+// being handled that has always happened, so the call does not block.
 func IdentityFrom(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
-	return id, ok
+	switch v := ctx.Value(identityKey{}).(type) {
+	case Identity:
+		return v, true
+	case *Conn:
+		return v.Identity()
+	}
+	return Identity{}, false
 }
 
 // ConnContext is an http.Server.ConnContext function: it stores the connection's
@@ -45,25 +65,39 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 // Connections from a Listener carry the identity fixed when they were accepted. For
 // any other connection the identity is derived from its remote address; if that is
 // not an IP address, the context is returned without an identity.
+//
+// ConnContext runs in http.Server's accept loop, so for a Listener's connection it
+// stores the connection itself and never waits for its PROXY header there.
 func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if ec := edgeConn(c); ec != nil {
+		return context.WithValue(ctx, identityKey{}, ec)
+	}
 	if id, ok := ConnIdentity(c); ok {
 		return WithIdentity(ctx, id)
 	}
 	return ctx
 }
 
-// ConnIdentity returns the identity of c, looking through TLS to the underlying
-// connection.
-func ConnIdentity(c net.Conn) (Identity, bool) {
+// edgeConn returns the *Conn beneath c (looking through TLS), or nil.
+func edgeConn(c net.Conn) *Conn {
 	for {
 		switch cc := c.(type) {
 		case *Conn:
-			return cc.id, true
+			return cc
 		case *tls.Conn:
 			c = cc.NetConn()
 			continue
 		}
-		break
+		return nil
+	}
+}
+
+// ConnIdentity returns the identity of c, looking through TLS to the underlying
+// connection. For a Listener's connection it waits until the PROXY header (if one is
+// expected) has been read, and reports false if the connection failed that check.
+func ConnIdentity(c net.Conn) (Identity, bool) {
+	if ec := edgeConn(c); ec != nil {
+		return ec.Identity()
 	}
 	ap, ok := addrPort(c.RemoteAddr())
 	if !ok {
@@ -97,40 +131,6 @@ func addrPort(a net.Addr) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
 }
 
-// Conn is an accepted connection with its identity.
-type Conn struct {
-	net.Conn
-	id Identity
-}
-
-// Identity returns the identity fixed when the connection was accepted.
-func (c *Conn) Identity() Identity { return c.id }
-
-// identityListener wraps a TCP listener and fixes each connection's identity.
-//
-// This is the seam for the PROXY protocol: a connection from a trusted proxy will have
-// its v1/v2 header read and validated here, before TLS and before any request, and
-// the header's source address and endpoint TLV will become the identity. Headers from
-// other peers will be refused here too.
-type identityListener struct {
-	net.Listener
-}
-
-// Accept waits for the next connection and returns it as a *Conn.
-func (l *identityListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	ap, ok := addrPort(c.RemoteAddr())
-	if !ok {
-		// Not reachable for TCP; keep serving with an empty identity rather than
-		// failing the listener, and let policy treat it as unknown.
-		return &Conn{Conn: c}, nil
-	}
-	return &Conn{Conn: c, id: Identity{Addr: ap}}, nil
-}
-
 // Config configures a listener.
 type Config struct {
 	// Addr is the TCP address to listen on, as for net.Listen ("127.0.0.1:8765").
@@ -140,6 +140,15 @@ type Config struct {
 	// speaks plain TCP.
 	TLSCertFile string
 	TLSKeyFile  string
+	// ProxyFrom lists the peers (load balancers, proxies) whose connections must
+	// start with a PROXY protocol v1 or v2 header; the header's source address and
+	// private-endpoint TLV become the connection's identity. From any other peer a
+	// PROXY header closes the connection. Empty: no peer is trusted.
+	ProxyFrom []netip.Prefix
+	// ProxyHeaderTimeout bounds how long a connection may take to deliver its PROXY
+	// header (or, from an untrusted peer, its first bytes for the check that it sent
+	// none). Default DefaultProxyHeaderTimeout.
+	ProxyHeaderTimeout time.Duration
 }
 
 // TLS reports whether cfg asks for TLS.
@@ -164,7 +173,7 @@ func Listen(ctx context.Context, cfg Config) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("edge: listen: %w", err)
 	}
-	var out net.Listener = &identityListener{Listener: ln}
+	var out net.Listener = newIdentityListener(ln, cfg)
 	if tcfg != nil {
 		// TLS wraps the identity listener, so a PROXY header (sent in clear before
 		// the handshake) can be read beneath it.

@@ -587,6 +587,7 @@ func (e *Engine) dropContainer(ctx context.Context, s *session.Session, st *sql.
 		return nil, unsupported("DROP " + st.Kind)
 	}
 	var out *result.Set
+	var orphanTables, orphanViews []string // DuckDB objects of a dropped database or schema
 	err = e.update(ctx, s, func(tx store.Tx, r *authz.Active) error {
 		owner, err := catalog.Owner(ctx, tx, key)
 		if catalog.IsNotFound(err) {
@@ -604,9 +605,13 @@ func (e *Engine) dropContainer(ctx context.Context, s *session.Session, st *sql.
 		}
 		switch st.Kind {
 		case "DATABASE":
-			err = catalog.DropDatabase(ctx, tx, s.Account, name)
+			if orphanTables, orphanViews, err = dataObjectsIn(ctx, tx, s.Account, name, ""); err == nil {
+				err = catalog.DropDatabase(ctx, tx, s.Account, name)
+			}
 		case "SCHEMA":
-			err = catalog.DropSchema(ctx, tx, s.Account, db, name)
+			if orphanTables, orphanViews, err = dataObjectsIn(ctx, tx, s.Account, db, name); err == nil {
+				err = catalog.DropSchema(ctx, tx, s.Account, db, name)
+			}
 		default:
 			if err = tx.Delete(ctx, key); err == nil {
 				err = catalog.DropGrantsOn(ctx, tx, s.Account, catalog.Object{Kind: st.Kind, Name: name})
@@ -621,6 +626,7 @@ func (e *Engine) dropContainer(ctx context.Context, s *session.Session, st *sql.
 	if err != nil {
 		return nil, err
 	}
+	e.dropDataObjects(ctx, orphanTables, orphanViews)
 	switch {
 	case st.Kind == "DATABASE" && s.Database == name:
 		s.Database, s.Schema = "", ""
@@ -679,6 +685,9 @@ func (e *Engine) alterAccount(ctx context.Context, s *session.Session, st *sql.A
 		if n, _ := accountObjectName(st.Name); !strings.EqualFold(n, s.Account) {
 			return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'ALTER ACCOUNT <other account>'.")
 		}
+	}
+	if set, handled, err := e.alterAccountNetworkPolicy(ctx, s, st); handled {
+		return set, err
 	}
 	if st.RenameTo != nil || st.Other != "" {
 		return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'ALTER ACCOUNT'.")
@@ -910,6 +919,9 @@ func renameDatabase(ctx context.Context, tx store.Tx, account string, d *catalog
 		}
 	}
 	from := d.Name
+	if err := catalog.MoveTables(ctx, tx, account, from, "", to, ""); err != nil {
+		return err
+	}
 	if err := catalog.MoveGrants(ctx, tx, account, func(o catalog.Object) (catalog.Object, bool) {
 		switch {
 		case o.Kind == catalog.KindDatabase && o.Name == from:
@@ -954,6 +966,9 @@ func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Al
 				if catalog.IsExists(err) {
 					return sferr.AlreadyExists("Object", newName)
 				}
+				return err
+			}
+			if err := catalog.MoveTables(ctx, tx, s.Account, db, name, db, newName); err != nil {
 				return err
 			}
 			if err := catalog.MoveGrants(ctx, tx, s.Account, func(o catalog.Object) (catalog.Object, bool) {

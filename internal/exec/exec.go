@@ -19,7 +19,9 @@ import (
 	"github.com/firn/firn/internal/data"
 	"github.com/firn/firn/internal/metrics"
 	"github.com/firn/firn/internal/params"
+	"github.com/firn/firn/internal/privatelink"
 	"github.com/firn/firn/internal/result"
+	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
 	"github.com/firn/firn/internal/sql"
@@ -38,6 +40,15 @@ type Config struct {
 	NewQueryID func() string
 	// Sessions ends sessions when a user is disabled or dropped. May be nil in tests.
 	Sessions SessionCloser
+	// PrivateLink answers the SYSTEM$…PRIVATELINK… functions (privatelink.go). Nil:
+	// they fail as unsupported.
+	PrivateLink *privatelink.Registry
+	// Keyring seals secret values (SECRET, OAuth client secrets). Without one,
+	// statements that store a secret value fail.
+	Keyring *secrets.Keyring
+	// AWSIAMUserARN is the IAM user firn calls STS as (DESC INTEGRATION's
+	// API_AWS_IAM_USER_ARN for AWS_IAM integrations).
+	AWSIAMUserARN string
 }
 
 // SessionCloser ends a user's sessions.
@@ -50,11 +61,13 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 	now func() time.Time
+	// results keeps the session's query ids and recent results (RESULT_SCAN).
+	results *resultCache
 }
 
 // New returns an Engine.
 func New(cfg Config) *Engine {
-	e := &Engine{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	e := &Engine{cfg: cfg, log: cfg.Logger, now: cfg.Now, results: newResultCache()}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -130,8 +143,13 @@ func (e *Engine) runOne(ctx context.Context, s *session.Session, req *Request, q
 			e.log.Error("statement panicked", slog.String("query_id", queryID), slog.Any("panic", p))
 			set, err = nil, sferr.Internal()
 		}
+		err = redactError(text, err)
 		e.record(ctx, s, queryID, text, kind, start, set, err)
 	}()
+	if parts, ok := splitPipe(text); ok {
+		set, kind, err = e.runPipe(ctx, s, req, queryID, parts)
+		return set, err
+	}
 	stmt, err := sql.Parse(text)
 	if err != nil {
 		return nil, err
@@ -178,8 +196,14 @@ func (e *Engine) dispatch(ctx context.Context, s *session.Session, req *Request,
 	case *sql.Describe:
 		return e.describe(ctx, s, st)
 	case *sql.Grant:
+		if set, ok, err := e.importedPrivileges(ctx, s, &st.GrantSpec, false); ok {
+			return set, err
+		}
 		return e.grant(ctx, s, st)
 	case *sql.Revoke:
+		if set, ok, err := e.importedPrivileges(ctx, s, &st.GrantSpec, true); ok {
+			return set, err
+		}
 		return e.revoke(ctx, s, st)
 	case *sql.Query:
 		return e.query(ctx, s, req, st)
@@ -201,6 +225,9 @@ func (e *Engine) query(ctx context.Context, s *session.Session, req *Request, q 
 	case "ROLLBACK":
 		return result.Status(result.Rollback, "Statement executed successfully."), nil
 	}
+	if set, ok, err := e.sysFuncQuery(ctx, s, q); ok { // SYSTEM$ functions answered in Go (sysfunc.go)
+		return set, err
+	}
 	if e.cfg.Data == nil {
 		return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'data statements'.")
 	}
@@ -213,8 +240,9 @@ func (e *Engine) query(ctx context.Context, s *session.Session, req *Request, q 
 		Warehouse: s.Warehouse, ClientApp: s.ClientApp, ClientVersion: s.ClientVersion,
 		SessionID: s.ID, SecondaryRoles: s.SecondaryRoles, Now: e.now(),
 		TimeZone: e.effective(ctx, s, "TIMEZONE"),
+		Sources:  e.sources(ctx, s),
 	}
-	return e.cfg.Data.Query(ctx, dc, q.Text(), binds)
+	return e.dataStatement(ctx, s, dc, q.Text(), binds)
 }
 
 // convertBinds orders positional bindings "1".."n" for the data engine.
@@ -239,6 +267,10 @@ func convertBinds(b map[string]Binding) ([]data.Bind, error) {
 // record writes the statement's history row, log line and metrics.
 func (e *Engine) record(ctx context.Context, s *session.Session, queryID, text, kind string, start time.Time, set *result.Set, err error) {
 	end := e.now()
+	// Secret values in the text (PASSWORD = '...', SECRET_STRING = '...') never reach
+	// history or logs; see redact.go.
+	text, redacted := Redact(text)
+	text, redacted = redactSysFuncSecrets(text, redacted) // tokens passed to SYSTEM$ functions (sysfunc.go)
 	q := &store.QueryRecord{
 		QueryID: queryID, Account: s.Account, SessionID: s.ID, QueryText: text, QueryType: kind,
 		UserName: s.User, UserType: s.UserType, RoleName: s.Role, WarehouseName: s.Warehouse,
@@ -251,19 +283,24 @@ func (e *Engine) record(ctx context.Context, s *session.Session, queryID, text, 
 	}
 	if err != nil {
 		se := sferr.As(err)
-		q.Status, q.ErrorCode, q.ErrorMessage = "FAILED_WITH_ERROR", se.Code, se.Message
+		q.Status, q.ErrorCode, q.ErrorMessage = "FAILED_WITH_ERROR", se.Code, scrub(se.Message, redacted)
 		if se.Code == "000604" {
 			q.Status = "FAILED_WITH_ERROR"
 		}
 		attrs = append(attrs, slog.String("error_code", se.Code))
 		if se.Cause != nil {
-			attrs = append(attrs, slog.String("cause", se.Cause.Error()))
+			attrs = append(attrs, slog.String("cause", scrub(se.Cause.Error(), redacted)))
 		}
 	} else if set != nil {
 		q.RowsProduced = int64(len(set.Rows))
 	}
 	if e.cfg.History != nil && s.Account != "" {
 		e.cfg.History.Query(q)
+	}
+	if err == nil {
+		e.results.note(s, queryID, set)
+	} else {
+		e.results.note(s, queryID, nil)
 	}
 	e.cfg.Metrics.Statement(kind, err == nil, end.Sub(start))
 	e.log.Info("statement", attrs...)
@@ -340,7 +377,7 @@ func (e *Engine) effective(ctx context.Context, s *session.Session, name string)
 
 // levelParams reads the account- and user-level parameter values.
 func (e *Engine) levelParams(ctx context.Context, s *session.Session) (acct, user map[string]string) {
-	_ = e.cfg.Store.View(ctx, func(tx store.Tx) error {
+	_ = store.ViewCached(ctx, e.cfg.Store, func(tx store.Tx) error {
 		if a, err := catalog.GetAccount(ctx, tx, s.Account); err == nil {
 			acct = a.Params
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/ingress"
 	"github.com/firn/firn/internal/params"
 	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/session"
@@ -530,6 +531,9 @@ func (e *Engine) createUser(ctx context.Context, s *session.Session, st *sql.Cre
 		if err := ed.apply(u, e.now()); err != nil {
 			return err
 		}
+		if err := userNetworkPolicy(ctx, tx, s.Account, r, ed.props, u); err != nil {
+			return err
+		}
 		if err := checkLoginName(ctx, tx, s.Account, u, ""); err != nil {
 			return err
 		}
@@ -545,6 +549,7 @@ func (e *Engine) createUser(ctx context.Context, s *session.Session, st *sql.Cre
 	if err != nil {
 		return nil, err
 	}
+	ingress.Invalidate()
 	if replaced {
 		if err := e.closeSessions(ctx, s.Account, name); err != nil {
 			return nil, err
@@ -622,6 +627,9 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 		if err := ed.apply(u, e.now()); err != nil {
 			return err
 		}
+		if err := userNetworkPolicy(ctx, tx, s.Account, r, ed.props, u); err != nil {
+			return err
+		}
 		if err := checkLoginName(ctx, tx, s.Account, u, ""); err != nil {
 			return err
 		}
@@ -631,6 +639,7 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 	if err != nil {
 		return nil, err
 	}
+	ingress.Invalidate()
 	if endSessions {
 		if err := e.closeSessions(ctx, s.Account, name); err != nil {
 			return nil, err

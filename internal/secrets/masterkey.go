@@ -14,6 +14,7 @@
 package secrets
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -40,6 +41,9 @@ const MasterKeyEnv = "FIRN_MASTER_KEY"
 type MasterKey struct {
 	aead cipher.AEAD
 	id   string
+	// raw is kept only so that WriteFile can persist a rotated-in key; it is never
+	// returned or formatted.
+	raw []byte
 }
 
 // NewMasterKey returns a master key from 32 raw bytes. The slice is copied.
@@ -54,7 +58,26 @@ func NewMasterKey(raw []byte) (*MasterKey, error) {
 	// The ID is a one-way fingerprint under a domain separator, safe to log: it
 	// lets an operator tell which key is in use without revealing it.
 	sum := sha256.Sum256(append([]byte("firn master key id\x00"), raw...))
-	return &MasterKey{aead: aead, id: hex.EncodeToString(sum[:8])}, nil
+	return &MasterKey{aead: aead, id: hex.EncodeToString(sum[:8]), raw: bytes.Clone(raw)}, nil
+}
+
+// WriteFile writes the key as base64 text to a new file at path with mode 0600,
+// failing if the file exists, and syncs it. It is how a rotated-in master key is
+// persisted (see LoadOrCreateMasterKey for the format).
+func (k *MasterKey) WriteFile(path string) error {
+	enc := base64.StdEncoding.EncodeToString(k.raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("secrets: creating master key file: %w", err)
+	}
+	_, werr := f.WriteString(enc + "\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("secrets: writing master key file: %w", err)
+	}
+	return nil
 }
 
 // GenerateMasterKey returns a fresh random master key and its base64 encoding,

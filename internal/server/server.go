@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,11 +26,15 @@ import (
 	"github.com/firn/firn/internal/audit"
 	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/creds"
 	"github.com/firn/firn/internal/data"
 	"github.com/firn/firn/internal/edge"
 	"github.com/firn/firn/internal/exec"
+	"github.com/firn/firn/internal/ingress"
 	"github.com/firn/firn/internal/metrics"
 	"github.com/firn/firn/internal/params"
+	"github.com/firn/firn/internal/privatelink"
+	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/store"
 	"github.com/firn/firn/internal/wire"
@@ -50,6 +55,17 @@ type Config struct {
 	Now func() time.Time
 	// LongPoll bounds how long a query request is held before answering 333334.
 	LongPoll time.Duration
+	// AzureARMURL is the Azure Resource Manager endpoint that Azure private-endpoint
+	// ownership tokens are checked against (default https://management.azure.com).
+	AzureARMURL string
+	// MasterKeyFile is the master key file (default <DataDir>/master.key), created
+	// with mode 0600 on first start. Ignored when MasterKey is set.
+	MasterKeyFile string
+	// MasterKey is the base64 master key from FIRN_MASTER_KEY, if set.
+	MasterKey string
+	// AWSIAMUserARN is the IAM user firn calls STS as, shown by DESC INTEGRATION as
+	// API_AWS_IAM_USER_ARN. Default DefaultAWSIAMUserARN.
+	AWSIAMUserARN string
 }
 
 // Server is an assembled firn server.
@@ -64,7 +80,14 @@ type Server struct {
 	exec     *exec.Engine
 	auth     *auth.Service
 	wire     *wire.Server
+	ingress  *ingress.Guard
+	// privatelink holds private-endpoint pins and PrivateLink records; its Pins are
+	// installed on the ingress guard.
+	privatelink *privatelink.Registry
 	ready    atomic.Bool
+	keyring  *secrets.Keyring
+	rotateMu sync.Mutex
+	creds    *creds.Broker // the credential broker (admin.go)
 	// AdminPasswordFile is the path of the generated admin password, if one was written.
 	AdminPasswordFile string
 }
@@ -96,6 +119,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := s.openKeyring(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.AWSIAMUserARN == "" {
+		cfg.AWSIAMUserARN = DefaultAWSIAMUserARN
+		s.cfg.AWSIAMUserARN = cfg.AWSIAMUserARN
+	}
 	s.data, err = data.Open(ctx, data.Config{})
 	if err != nil {
 		st.Close()
@@ -103,14 +134,30 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.history = audit.NewRecorder(st, s.log)
 	s.sessions = session.NewManager(st, session.Config{Now: cfg.Now, Validity: s.validity})
-	s.auth = auth.NewService(auth.Config{Store: st, Logger: s.log, Metrics: s.metrics, Now: cfg.Now})
+	s.ingress = ingress.New(ingress.Config{Store: st, Now: cfg.Now, Logger: s.log})
+	catalog.SetNetworkPolicyChecker(catalog.NetworkPolicyFunc(ingress.UserHasNetworkPolicy))
+	s.privatelink = privatelink.New(privatelink.Config{Store: st, Now: cfg.Now, Logger: s.log,
+		Azure: &privatelink.AzureProver{BaseURL: cfg.AzureARMURL}})
+	if err := s.privatelink.Refresh(ctx); err != nil {
+		s.data.Close()
+		st.Close()
+		return nil, err
+	}
+	s.ingress.SetPins(s.privatelink.Pins())
+	s.auth = auth.NewService(auth.Config{Store: st, Logger: s.log, Metrics: s.metrics, Now: cfg.Now, Ingress: s.ingress})
 	s.exec = exec.New(exec.Config{Store: st, Data: s.data, History: s.history, Logger: s.log, Metrics: s.metrics,
-		Now: cfg.Now, NewQueryID: func() string { return uuid.NewString() }, Sessions: s.sessions})
+		Now: cfg.Now, NewQueryID: func() string { return uuid.NewString() }, Sessions: s.sessions,
+		Keyring: s.keyring, AWSIAMUserARN: cfg.AWSIAMUserARN, PrivateLink: s.privatelink})
 	s.wire = wire.New(wire.Config{Auth: s.auth, Exec: s.exec, Sessions: s.sessions, Logger: s.log, Now: cfg.Now,
-		LongPoll: cfg.LongPoll, HostAccount: s.hostAccount})
+		LongPoll: cfg.LongPoll, HostAccount: s.hostAccount, Ingress: s.ingress})
+	s.creds = s.newBroker()
 	s.ready.Store(true)
 	return s, nil
 }
+
+// Ingress returns the guard that enforces network policies and endpoint pinning on
+// logins and session requests (install a pinning checker with SetPins).
+func (s *Server) Ingress() *ingress.Guard { return s.ingress }
 
 // validity reads an account's token lifetimes from its parameters.
 func (s *Server) validity(ctx context.Context, account string) (sess, master, idle time.Duration) {
@@ -229,6 +276,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go s.sweep(sweepCtx)
+	go s.privatelink.Run(sweepCtx, 0) // pins of dropped accounts, other replicas' changes
+	if aln := s.listenAdmin(); aln != nil {
+		go s.serveAdmin(sweepCtx, aln) // the admin socket (admin.go)
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -268,6 +319,9 @@ func (s *Server) Close() error {
 	}
 	if s.history != nil {
 		s.history.Close()
+	}
+	if s.creds != nil {
+		s.creds.Close()
 	}
 	var errs []error
 	if s.data != nil {

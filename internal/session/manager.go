@@ -103,46 +103,94 @@ func hashToken(t string) []byte {
 // filled in) and returns its tokens. It sets s.ID, s.Created, s.LastUsed, s.TokenExpiry
 // and s.MasterExpiry.
 func (m *Manager) Create(ctx context.Context, s *Session) (Tokens, error) {
+	p, err := m.Prepare(ctx, s.Account)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if err := m.st.Update(ctx, func(tx store.Tx) error {
+		return p.Insert(ctx, tx, s)
+	}); err != nil {
+		return Tokens{}, err
+	}
+	return p.tokens, nil
+}
+
+// Pending is a session's tokens and lifetimes, minted outside any transaction so that
+// the session can be stored inside another one (the login's).
+type Pending struct {
+	tokens       Tokens
+	sh, mh       []byte
+	sv, mv, idle time.Duration
+	now          time.Time
+}
+
+// Prepare mints the tokens and reads the lifetimes of a new session of account. Nothing
+// is stored until Insert.
+func (m *Manager) Prepare(ctx context.Context, account string) (*Pending, error) {
 	now := m.now()
-	sv, mv, idle := m.lifetimes(ctx, s.Account)
+	sv, mv, idle := m.lifetimes(ctx, account)
 	if sv > mv {
 		sv = mv
 	}
 	st, sh, err := newToken(sessionPrefix)
 	if err != nil {
-		return Tokens{}, err
+		return nil, err
 	}
 	mt, mh, err := newToken(masterPrefix)
 	if err != nil {
-		return Tokens{}, err
+		return nil, err
 	}
+	return &Pending{
+		tokens: Tokens{SessionToken: st, MasterToken: mt, SessionValidity: sv, MasterValidity: mv},
+		sh:     sh, mh: mh, sv: sv, mv: mv, idle: idle, now: now,
+	}, nil
+}
+
+// Insert stores s as a new session with p's tokens in tx, the caller's transaction. It
+// sets s.ID, s.Created, s.LastUsed, s.TokenExpiry and s.MasterExpiry, and makes the
+// tokens available through s.IssuedTokens once tx commits. A Pending is used once.
+func (p *Pending) Insert(ctx context.Context, tx store.Tx, s *Session) error {
+	if p.sh == nil {
+		return errors.New("session: create: pending session used twice")
+	}
+	now := p.now
 	s.Created, s.LastUsed = now, now
-	s.TokenExpiry, s.MasterExpiry = now.Add(sv), now.Add(mv)
-	data, err := json.Marshal(record{Session: s, IdleTimeout: idle})
+	s.TokenExpiry, s.MasterExpiry = now.Add(p.sv), now.Add(p.mv)
+	data, err := json.Marshal(record{Session: s, IdleTimeout: p.idle})
 	if err != nil {
-		return Tokens{}, fmt.Errorf("session: encode: %w", err)
+		return fmt.Errorf("session: encode: %w", err)
 	}
 	rec := &store.Session{
 		Account:      s.Account,
-		TokenHash:    sh,
-		MasterHash:   mh,
+		TokenHash:    p.sh,
+		MasterHash:   p.mh,
 		TokenExpiry:  s.TokenExpiry,
 		MasterExpiry: s.MasterExpiry,
 		LastUsed:     now,
 		Created:      now,
 		Data:         data,
 	}
-	if err := m.st.Update(ctx, func(tx store.Tx) error {
-		return tx.CreateSession(ctx, rec)
-	}); err != nil {
-		return Tokens{}, fmt.Errorf("session: create: %w", err)
+	if err := tx.CreateSession(ctx, rec); err != nil {
+		return fmt.Errorf("session: create: %w", err)
 	}
 	if rec.ID <= 0 {
-		return Tokens{}, fmt.Errorf("session: create: store assigned invalid id %d", rec.ID)
+		return fmt.Errorf("session: create: store assigned invalid id %d", rec.ID)
 	}
 	s.ID = rec.ID
-	s.masterHash = mh
-	return Tokens{SessionToken: st, MasterToken: mt, SessionValidity: sv, MasterValidity: mv}, nil
+	s.masterHash = p.mh
+	tok := p.tokens
+	s.issued = &tok
+	p.sh = nil
+	return nil
+}
+
+// IssuedTokens returns the tokens of a session stored with Pending.Insert, and false
+// for a session that has not been stored that way (the caller then uses Create).
+func (s *Session) IssuedTokens() (Tokens, bool) {
+	if s.issued == nil {
+		return Tokens{}, false
+	}
+	return *s.issued, true
 }
 
 // decode rebuilds a Session from its stored form.

@@ -38,6 +38,8 @@ type Session struct {
 	// masterHash identifies the stored session across token renewals; it is set by
 	// Manager and used by Save.
 	masterHash []byte
+	// issued holds the tokens of a session stored by Pending.Insert.
+	issued *Tokens
 }
 
 // Tokens are the bearer tokens handed to a client at login or renewal. They exist in

@@ -45,6 +45,9 @@ type SQLite struct {
 
 	// Prepared statements per pool: compiling SQL is most of a point query's cost.
 	ws, rs stmtCache
+
+	// rc caches hot records, guarded by a write generation (reccache.go).
+	rc recordCache
 }
 
 // stmtCache holds statements prepared on one *sql.DB, keyed by query text. A miss is
@@ -274,6 +277,16 @@ func (s *SQLite) commitBatch(batch []*writeReq) {
 		}
 	}()
 	bg := context.Background()
+	bs := &batchState{}
+	committing := false
+	defer func() {
+		switch {
+		case committing:
+			s.rc.gen.Add(1) // even again: the commit is over
+		case bs.wrote:
+			s.rc.wrote() // rolled back: entries read meanwhile are stale
+		}
+	}()
 	stx, err := s.w.BeginTx(bg, nil)
 	if err != nil {
 		for _, r := range batch {
@@ -310,7 +323,7 @@ func (s *SQLite) commitBatch(batch []*writeReq) {
 					r.panicked = p
 				}
 			}()
-			r.err = r.fn(&sqliteTx{tx: stx, cache: &s.ws})
+			r.err = r.fn(&sqliteTx{tx: stx, cache: &s.ws, rc: &s.rc, batch: bs, start: s.rc.gen.Load()})
 		}()
 		if r.panicked == nil && r.err == nil && r.ctx.Err() != nil {
 			r.err = fmt.Errorf("store: update: not committed: %w", r.ctx.Err())
@@ -332,6 +345,10 @@ func (s *SQLite) commitBatch(batch []*writeReq) {
 		}
 		ok = append(ok, r)
 	}
+	if bs.wrote {
+		committing = true
+		s.rc.gen.Add(1) // odd while committing: no cache fills or hits
+	}
 	if err := stx.Commit(); err != nil {
 		for _, r := range ok {
 			r.err = fmt.Errorf("store: update: commit: %w", err)
@@ -341,10 +358,10 @@ func (s *SQLite) commitBatch(batch []*writeReq) {
 
 // View runs fn in a read-only transaction on a consistent snapshot.
 func (s *SQLite) View(ctx context.Context, fn func(Tx) error) error {
-	return run(ctx, s.r, &s.rs, true, fn)
+	return run(ctx, s.r, &s.rs, &s.rc, true, fn)
 }
 
-func run(ctx context.Context, db *sql.DB, cache *stmtCache, readOnly bool, fn func(Tx) error) (err error) {
+func run(ctx context.Context, db *sql.DB, cache *stmtCache, rc *recordCache, readOnly bool, fn func(Tx) error) (err error) {
 	what := "update"
 	if readOnly {
 		what = "view"
@@ -352,6 +369,8 @@ func run(ctx context.Context, db *sql.DB, cache *stmtCache, readOnly bool, fn fu
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
+	// The generation is read before the snapshot begins (at the first read).
+	start := rc.gen.Load()
 	stx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return fmt.Errorf("store: %s: begin: %w", what, err)
@@ -363,7 +382,7 @@ func run(ctx context.Context, db *sql.DB, cache *stmtCache, readOnly bool, fn fu
 			stx.Rollback()
 		}
 	}()
-	ferr := fn(&sqliteTx{tx: stx, cache: cache})
+	ferr := fn(&sqliteTx{tx: stx, cache: cache, rc: rc, start: start, view: readOnly})
 	done = true
 	if ferr != nil {
 		if rerr := stx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
@@ -390,8 +409,41 @@ func run(ctx context.Context, db *sql.DB, cache *stmtCache, readOnly bool, fn fu
 
 // sqliteTx implements Tx on one database/sql transaction.
 type sqliteTx struct {
-	tx    *sql.Tx
-	cache *stmtCache
+	tx     *sql.Tx
+	cache  *stmtCache
+	rc     *recordCache
+	start  uint64      // rc's generation when the transaction (or savepoint) began
+	view   bool        // read-only View: may fill rc
+	pinned bool        // View: its snapshot has been established by a read
+	batch  *batchState // Update: the group-commit batch
+}
+
+// wrote records that a record write is about to run: it invalidates the cache at
+// once, and again when the transaction ends.
+func (t *sqliteTx) wrote() {
+	if t.batch != nil {
+		t.batch.wrote = true
+	}
+	if t.rc != nil {
+		t.rc.wrote()
+	}
+}
+
+// cached returns k's record from the cache when this transaction may use it.
+func (t *sqliteTx) cached(ctx context.Context, k Key) (*Record, bool) {
+	if t.rc == nil || (t.batch != nil && t.batch.wrote) || t.rc.gen.Load() != t.start {
+		return nil, false
+	}
+	if t.view && !t.pinned {
+		// Pin the snapshot before the first hit, so that it is the state the cache
+		// holds (no commit since t.start, checked by get after this).
+		var one int
+		if err := t.queryRow(ctx, `SELECT 1 FROM records LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, false
+		}
+		t.pinned = true
+	}
+	return t.rc.get(k, t.start)
 }
 
 // stmt returns q as a statement of this transaction when it is prepared already.
@@ -479,19 +531,27 @@ func scanRecord(sc scanner) (*Record, error) {
 }
 
 func (t *sqliteTx) Get(ctx context.Context, k Key) (*Record, error) {
+	if r, ok := t.cached(ctx, k); ok {
+		return r, nil
+	}
 	row := t.queryRow(ctx, `SELECT `+recordCols+` FROM records
 		WHERE account = ? AND kind = ? AND parent = ? AND name = ?`, k.Account, k.Kind, k.Parent, k.Name)
 	r, err := scanRecord(row)
+	t.pinned = true
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get %s: %w", keyString(k), ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get %s: %w", keyString(k), err)
 	}
+	if t.view && t.rc != nil {
+		t.rc.put(r, t.start)
+	}
 	return r, nil
 }
 
 func (t *sqliteTx) Insert(ctx context.Context, r *Record) error {
+	t.wrote()
 	n := now()
 	created, modified := r.Created, r.Modified
 	if created.IsZero() {
@@ -521,6 +581,7 @@ func (t *sqliteTx) Insert(ctx context.Context, r *Record) error {
 // Put replaces the record with r's key. It sets r.Modified to the current time and
 // fills r.ID and r.Created from the stored record.
 func (t *sqliteTx) Put(ctx context.Context, r *Record) error {
+	t.wrote()
 	mod := now()
 	var id, created int64
 	err := t.queryRow(ctx, `UPDATE records SET owner = ?, modified = ?, data = ?
@@ -540,6 +601,7 @@ func (t *sqliteTx) Rename(ctx context.Context, from, to Key) error {
 	if from.Account != to.Account || from.Kind != to.Kind {
 		return fmt.Errorf("store: rename %s to %s: account and kind must not change", keyString(from), keyString(to))
 	}
+	t.wrote()
 	res, err := t.exec(ctx, `UPDATE records SET parent = ?, name = ?, modified = ?
 		WHERE account = ? AND kind = ? AND parent = ? AND name = ?`,
 		to.Parent, to.Name, nanos(now()), from.Account, from.Kind, from.Parent, from.Name)
@@ -565,6 +627,7 @@ func mustAffect(res sql.Result, what string) error {
 }
 
 func (t *sqliteTx) Delete(ctx context.Context, k Key) error {
+	t.wrote()
 	res, err := t.exec(ctx, `DELETE FROM records
 		WHERE account = ? AND kind = ? AND parent = ? AND name = ?`, k.Account, k.Kind, k.Parent, k.Name)
 	if err != nil {
@@ -606,6 +669,7 @@ func (t *sqliteTx) List(ctx context.Context, account, kind, parent string) ([]*R
 func (t *sqliteTx) DeleteUnder(ctx context.Context, account, parent string) (int, error) {
 	// parent+"." <= p < parent+"/" selects exactly the strings starting with parent+"."
 	// ('/' follows '.'), without LIKE's wildcards and with the index.
+	t.wrote()
 	res, err := t.exec(ctx, `DELETE FROM records WHERE account = ?
 		AND (parent = ? OR (parent >= ? AND parent < ?))`,
 		account, parent, parent+".", parent+"/")
@@ -620,6 +684,7 @@ func (t *sqliteTx) DeleteUnder(ctx context.Context, account, parent string) (int
 }
 
 func (t *sqliteTx) DeleteAccount(ctx context.Context, account string) error {
+	t.wrote()
 	for _, table := range []string{"records", "sessions", "query_history", "login_history"} {
 		if _, err := t.exec(ctx, `DELETE FROM `+table+` WHERE account = ?`, account); err != nil {
 			return fmt.Errorf("store: delete account %q: %s: %w", account, table, err)

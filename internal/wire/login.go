@@ -183,6 +183,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, e, nil)
 		return
 	}
+	req.Sessions = s.sessions // the session is stored in the login's own transaction
 	sess, err := s.auth.Login(ctx, req)
 	if err == nil && sess == nil {
 		err = sferr.IncorrectCredentials()
@@ -194,10 +195,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if sess.Account == "" {
 		sess.Account = req.Account
 	}
-	tok, err := s.sessions.Create(ctx, sess)
-	if err != nil {
-		s.writeLoginError(w, r, sferr.As(err))
-		return
+	tok, issued := sess.IssuedTokens()
+	if !issued {
+		if tok, err = s.sessions.Create(ctx, sess); err != nil {
+			s.writeLoginError(w, r, sferr.As(err))
+			return
+		}
 	}
 	ps, err := s.exec.Parameters(ctx, sess)
 	if err != nil {

@@ -75,6 +75,8 @@ type Config struct {
 	// (not of an IP literal or "localhost"); a deployment whose host names are not
 	// <account>.<domain> should supply its own rule.
 	HostAccount func(host string) string
+	// Ingress, when set, is consulted on every token-authenticated request.
+	Ingress IngressEnforcer
 }
 
 // Server serves the Snowflake REST v1 protocol. Create it with New.
@@ -87,6 +89,7 @@ type Server struct {
 	longPoll time.Duration
 	maxBody  int64
 	hostAcct func(host string) string
+	ingress  IngressEnforcer
 	queries  *registry
 }
 
@@ -101,6 +104,7 @@ func New(cfg Config) *Server {
 		longPoll: cfg.LongPoll,
 		maxBody:  cfg.MaxBodyBytes,
 		hostAcct: cfg.HostAccount,
+		ingress:  cfg.Ingress,
 	}
 	if s.hostAcct == nil {
 		s.hostAcct = HostLabel
@@ -373,6 +377,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *session.S
 		return nil
 	}
 	if e := s.checkHost(r, sess); e != nil {
+		s.writeError(w, r, e, nil)
+		return nil
+	}
+	if e := s.checkIngress(r, sess); e != nil {
 		s.writeError(w, r, e, nil)
 		return nil
 	}

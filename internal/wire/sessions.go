@@ -47,6 +47,10 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, e, nil)
 		return
 	}
+	if e := s.checkIngress(r, sess); e != nil {
+		s.writeError(w, r, e, nil)
+		return
+	}
 	s.writeOK(w, r, "", "", renewData{
 		SessionToken:        tok.SessionToken,
 		ValidityInSecondsST: int64(tok.SessionValidity.Seconds()),
