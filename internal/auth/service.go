@@ -222,7 +222,8 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 	// stored in the same commit as the outcome and its LOGIN_HISTORY row.
 	var pending *session.Pending
 	if req.Sessions != nil && out.Err == nil {
-		if pending, err = req.Sessions.Prepare(ctx, acct.Name); err != nil {
+		sv, mv, idle := tokenLifetimes(acct)
+		if pending, err = req.Sessions.PrepareWith(ctx, acct.Name, sv, mv, idle); err != nil {
 			return nil, user, factor, err
 		}
 	}

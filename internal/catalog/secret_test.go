@@ -111,3 +111,29 @@ func TestAllowsSecret(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkSecretOpen(b *testing.B) {
+	mk, _, _ := secrets.GenerateMasterKey()
+	kr := secrets.NewKeyring(mk, nil)
+	s := &Secret{Database: "DB", Schema: "SC", Name: "S", UID: "uid", Type: SecretPassword}
+	if err := s.Seal(kr, "ACME", &SecretValue{Password: "p4ssw0rd-of-some-length"}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.Open(kr, "ACME"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSecretSeal(b *testing.B) {
+	mk, _, _ := secrets.GenerateMasterKey()
+	kr := secrets.NewKeyring(mk, nil)
+	s := &Secret{Database: "DB", Schema: "SC", Name: "S", UID: "uid", Type: SecretPassword}
+	v := &SecretValue{Password: "p4ssw0rd-of-some-length"}
+	for b.Loop() {
+		if err := s.Seal(kr, "ACME", v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -235,7 +235,7 @@ func (e *Engine) syntaxError(rw *rewritten, de *duckdb.Error, msg string) error 
 
 // reInternal matches firn's internal DuckDB names (schemas s<id>, tables t_<hex>,
 // views v_<hex>), quoted or not, qualified or not.
-var reInternal = regexp.MustCompile(`"?\bs[0-9]+"?\."?[tv]_[0-9a-f]{16}\b"?|"?\b[tv]_[0-9a-f]{16}\b"?|"s[0-9]+"`)
+var reInternal = regexp.MustCompile(`(?i)"?\bs[0-9]+"?\."?[tv]_[0-9a-f]{16}\b"?|"?\b[tv]_[0-9a-f]{16}\b"?|"s[0-9]+"`)
 
 // scrubNames replaces internal names in an error message with the names the
 // statement used, so no DuckDB name reaches the client.
@@ -246,9 +246,9 @@ func scrubNames(msg string, refs []*Ref) string {
 		}
 	}
 	return reInternal.ReplaceAllStringFunc(msg, func(m string) string {
-		bare := strings.Trim(m, `"`)
+		bare := strings.ToLower(strings.Trim(m, `"`))
 		for _, r := range refs {
-			if r.Internal != "" && strings.Contains(r.Internal, bare) {
+			if r.Internal != "" && strings.Contains(strings.ToLower(r.Internal), bare) {
 				return r.Name()
 			}
 		}

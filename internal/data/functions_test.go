@@ -3,8 +3,6 @@ package data
 import (
 	"context"
 	"testing"
-
-	"github.com/firn/firn/internal/result"
 )
 
 // TestSnowflakeFunctions runs each compatibility function through the engine and
@@ -127,5 +125,3 @@ func TestToBooleanError(t *testing.T) {
 		t.Fatal("TO_BOOLEAN('maybe') succeeded")
 	}
 }
-
-var _ = result.Select

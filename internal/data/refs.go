@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -200,25 +201,29 @@ func parseTree(tree map[string]any) (any, error) {
 // probeRefs serialises p and returns the table references it holds, located in the
 // rewritten statement. privs are the privileges each needs.
 func (s *Stmt) probeRefs(ctx context.Context, conn *duckdb.Conn, p *probe, privs ...string) error {
-	tree, err := serialize(ctx, conn, p.b.String())
-	if err != nil {
-		return err
-	}
-	root, err := parseTree(tree)
-	if err != nil {
-		var pe *parseError
-		if asParse(err, &pe) && pe.offset >= 0 {
-			if off, ok := p.source(pe.offset); ok {
-				pe.offset = off
-			} else {
-				pe.offset = -1
-			}
+	text := p.b.String()
+	found, ok := refCache.get(text)
+	if !ok {
+		tree, err := serialize(ctx, conn, text)
+		if err != nil {
+			return err
 		}
-		return err
-	}
-	var found []tableRef
-	if err := collectRefs(root, nil, &found); err != nil {
-		return err
+		root, err := parseTree(tree)
+		if err != nil {
+			var pe *parseError
+			if asParse(err, &pe) && pe.offset >= 0 {
+				if off, ok := p.source(pe.offset); ok {
+					pe.offset = off
+				} else {
+					pe.offset = -1
+				}
+			}
+			return err
+		}
+		if err := collectRefs(root, nil, &found); err != nil {
+			return err
+		}
+		refCache.put(text, found)
 	}
 	for _, f := range found {
 		off, ok := p.source(f.loc)
@@ -296,6 +301,10 @@ func (s *Stmt) refAt(off int) (*Ref, error) {
 	i := s.tokenIndexAt(off)
 	if i < 0 {
 		return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'table reference in this position'.")
+	}
+	if t := s.toks[i]; t.Kind == fsql.TokString || t.Kind == fsql.TokDollarString {
+		// DuckDB reads a string in FROM as a file to scan; Snowflake has no such thing.
+		return nil, sferr.DoesNotExist("Object", t.Value)
 	}
 	r, _, err := s.nameAt(i)
 	return r, err
@@ -390,3 +399,45 @@ func quoteDuck(s string) string {
 
 // QuoteIdent quotes a DuckDB identifier; exported for building internal names.
 func QuoteIdent(s string) string { return quoteDuck(s) }
+
+// refCache remembers the table references DuckDB's parser found in probe texts, so
+// that a statement run again is not parsed twice per execution. The references of a
+// text depend on nothing else.
+var refCache = &probeCache{m: map[string][]tableRef{}}
+
+// maxProbeCache bounds the cache's entries; maxProbeText the texts it keeps.
+const (
+	maxProbeCache = 4096
+	maxProbeText  = 64 << 10
+)
+
+type probeCache struct {
+	mu sync.Mutex
+	m  map[string][]tableRef
+}
+
+func (c *probeCache) get(text string) ([]tableRef, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[text]
+	return r, ok
+}
+
+func (c *probeCache) put(text string, refs []tableRef) {
+	if len(text) > maxProbeText {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxProbeCache {
+		// Drop an arbitrary half; map iteration order is random.
+		n := 0
+		for k := range c.m {
+			delete(c.m, k)
+			if n++; n >= maxProbeCache/2 {
+				break
+			}
+		}
+	}
+	c.m[text] = refs
+}

@@ -2,10 +2,18 @@ package data
 
 import (
 	"context"
+	"crypto/rand"
+	stdsql "database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/sferr"
@@ -56,6 +64,8 @@ type expansion struct {
 	sources int
 	// pending replaces later tokens (by index) with DuckDB text; "" drops them.
 	pending map[int]string
+	// handles are the scanFunction handles registered for the statement.
+	handles []string
 }
 
 // fix sets the Snowflake column names of rw from the original tokens, so that
@@ -401,7 +411,7 @@ var notAlias = map[string]bool{
 // inline appends the DuckDB text for set as a subquery, aliased alias (or, when
 // alias is "", unaliased) unless next starts the user's own alias.
 func (x *expansion) inline(out *[]sql.Token, at sql.Token, set *result.Set, alias string, next sql.Token) error {
-	text, err := inlineSet(set)
+	text, err := inlineSet(x, set)
 	if err != nil {
 		return err
 	}
@@ -450,117 +460,196 @@ func duckType(c result.Column) string {
 	return "VARCHAR"
 }
 
+// scanFunction is the DuckDB table function that streams an inlined result to DuckDB.
+// It takes one argument, a handle: 128 random bits naming a result registered by
+// this process for one statement. User SQL can neither call it (expandSources refuses
+// FIRN_ names) nor guess a handle.
+const scanFunction = "firn_scan"
+
+// scans maps live handles to their results. An entry lives as long as the statement
+// that registered it (see register).
+var scans sync.Map // string → *result.Set
+
+func init() {
+	allowedTableFunctions[scanFunction] = true
+}
+
+// registerScan registers scanFunction with DuckDB; functions live in DuckDB's system
+// catalog, so every connection of the database sees it.
+func registerScan(conn *stdsql.Conn) error {
+	vc, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		return fmt.Errorf("data: register %s: %w", scanFunction, err)
+	}
+	f := duckdb.RowTableFunction{
+		Config: duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{vc}},
+		BindArguments: func(_ map[string]any, args ...any) (duckdb.RowTableSource, error) {
+			h, _ := args[0].(string)
+			v, ok := scans.Load(h)
+			if !ok {
+				return nil, errors.New("no such result")
+			}
+			return &scanSource{set: v.(*result.Set), vc: vc}, nil
+		},
+	}
+	if err := duckdb.RegisterTableUDF(conn, scanFunction, f); err != nil {
+		return fmt.Errorf("data: register %s: %w", scanFunction, err)
+	}
+	return nil
+}
+
+// scanSource streams a result's rows to DuckDB as text; the query around it casts
+// each column back to its type.
+type scanSource struct {
+	set  *result.Set
+	vc   duckdb.TypeInfo
+	next int
+}
+
+func (s *scanSource) ColumnInfos() []duckdb.ColumnInfo {
+	out := make([]duckdb.ColumnInfo, len(s.set.Columns))
+	for i := range out {
+		out[i] = duckdb.ColumnInfo{Name: "c" + strconv.Itoa(i), T: s.vc}
+	}
+	return out
+}
+
+func (s *scanSource) Cardinality() *duckdb.CardinalityInfo {
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(s.set.Rows)), Exact: true}
+}
+
+func (s *scanSource) Init() {}
+
+func (s *scanSource) FillRow(row duckdb.Row) (bool, error) {
+	if s.next >= len(s.set.Rows) {
+		return false, nil
+	}
+	r := s.set.Rows[s.next]
+	s.next++
+	for i, v := range r {
+		if !row.IsProjected(i) {
+			continue
+		}
+		t, ok, err := cellText(v, s.set.Columns[i])
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			if err := row.SetRowValue(i, nil); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err := row.SetRowValue(i, t); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// register makes set scannable for as long as owner is reachable and returns its
+// handle.
+func register(owner *expansion, set *result.Set) (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("data: scan handle: %w", err)
+	}
+	h := hex.EncodeToString(b[:])
+	scans.Store(h, set)
+	owner.handles = append(owner.handles, h)
+	return h, nil
+}
+
+// release forgets the handles registered for one statement.
+func (x *expansion) release() {
+	for _, h := range x.handles {
+		scans.Delete(h)
+	}
+	x.handles = nil
+}
+
 // inlineSet renders set as a parenthesised DuckDB query returning its rows with its
-// column names and types.
-func inlineSet(set *result.Set) (string, error) {
+// column names and types, reading them through scanFunction.
+func inlineSet(x *expansion, set *result.Set) (string, error) {
 	if set == nil {
 		return "", sferr.Internal()
 	}
 	if len(set.Columns) == 0 {
 		return "(SELECT NULL AS \"status\" WHERE FALSE)", nil
 	}
-	if len(set.Rows)*len(set.Columns) > maxInlineCells {
-		return "", sferr.Newf("000002", "0A000", "Unsupported feature 'scan of a result with more than %d values'.", maxInlineCells)
-	}
-	types := make([]string, len(set.Columns))
-	for i, c := range set.Columns {
-		types[i] = duckType(c)
-	}
-	var b strings.Builder
-	if len(set.Rows) == 0 {
-		b.WriteString("(SELECT ")
-		for i, c := range set.Columns {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("CAST(NULL AS " + types[i] + ") AS " + quoteIdent(c.Name))
-		}
-		b.WriteString(" WHERE FALSE)")
-		return b.String(), nil
-	}
-	b.WriteString("(SELECT * FROM (VALUES ")
 	for r, row := range set.Rows {
 		if len(row) != len(set.Columns) {
 			return "", fmt.Errorf("data: result row %d has %d cells for %d columns", r, len(row), len(set.Columns))
 		}
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for i, v := range row {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			lit, err := literal(v, set.Columns[i])
-			if err != nil {
-				return "", err
-			}
-			b.WriteString("CAST(" + lit + " AS " + types[i] + ")")
-		}
-		b.WriteByte(')')
 	}
-	b.WriteString(") AS __firn_rs(")
+	h, err := register(x, set)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("(SELECT ")
 	for i, c := range set.Columns {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(quoteIdent(c.Name))
+		ref := "c" + strconv.Itoa(i)
+		switch typ := duckType(c); typ {
+		case "VARCHAR":
+			b.WriteString(ref)
+		case "BLOB":
+			b.WriteString("from_hex(" + ref + ")")
+		default:
+			b.WriteString("CAST(" + ref + " AS " + typ + ")")
+		}
+		b.WriteString(" AS " + quoteIdent(c.Name))
 	}
-	b.WriteString("))")
+	b.WriteString(" FROM " + scanFunction + "('" + h + "'))")
 	return b.String(), nil
 }
 
-// lineSafe quotes s as a string literal that stays on one line, so that DuckDB's
-// error positions in the rest of the statement keep their lines.
-func lineSafe(s string) string {
-	q := sqlString(s)
-	q = strings.ReplaceAll(q, "\r", "' || chr(13) || '")
-	return strings.ReplaceAll(q, "\n", "' || chr(10) || '")
-}
-
-// literal renders one value of column c as a DuckDB literal (cast by the caller).
-func literal(v any, c result.Column) (string, error) {
+// cellText renders one value of column c as the text DuckDB casts to the column's
+// type; ok is false for NULL.
+func cellText(v any, c result.Column) (string, bool, error) {
 	if v == nil {
-		return "NULL", nil
+		return "", false, nil
 	}
 	typ := strings.ToLower(c.Type)
 	if t, ok := v.(time.Time); ok {
 		switch typ {
 		case "date":
-			return sqlString(t.Format("2006-01-02")), nil
+			return t.Format("2006-01-02"), true, nil
 		case "time":
-			return sqlString(t.Format("15:04:05.999999999")), nil
+			return t.Format("15:04:05.999999999"), true, nil
 		case "timestamp_ntz":
-			return sqlString(t.Format("2006-01-02 15:04:05.999999999")), nil
+			return t.Format("2006-01-02 15:04:05.999999999"), true, nil
 		case "timestamp_ltz", "timestamp_tz":
-			return sqlString(t.UTC().Format("2006-01-02 15:04:05.999999999") + "+00"), nil
+			return t.UTC().Format("2006-01-02 15:04:05.999999999") + "+00", true, nil
 		}
 	}
 	if d, ok := v.(time.Duration); ok && typ == "time" {
 		t := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Add(d)
-		return sqlString(t.Format("15:04:05.999999999")), nil
+		return t.Format("15:04:05.999999999"), true, nil
 	}
 	col := c
 	col.Type = typ
 	p, err := result.EncodeStyle(v, col, time.UTC, result.EpochDecimal)
 	if err != nil {
-		return "", fmt.Errorf("data: inline value: %w", err)
+		return "", false, fmt.Errorf("data: scan value: %w", err)
 	}
 	if p == nil {
-		return "NULL", nil
+		return "", false, nil
 	}
 	switch typ {
 	case "boolean":
-		if *p == "1" {
-			return "TRUE", nil
-		}
-		return "FALSE", nil
-	case "binary":
-		return "from_hex(" + sqlString(*p) + ")", nil
+		return strconv.FormatBool(*p == "1"), true, nil
 	case "date":
-		return "(DATE '1970-01-01' + " + sqlString(*p) + "::INTEGER)", nil
+		days, err := strconv.Atoi(*p)
+		if err != nil {
+			return "", false, fmt.Errorf("data: scan date %q", *p)
+		}
+		return time.Unix(int64(days)*86400, 0).UTC().Format("2006-01-02"), true, nil
 	case "timestamp_ntz", "timestamp_ltz", "timestamp_tz", "time":
-		return "NULL", fmt.Errorf("data: inline %s value of type %T", typ, v)
+		return "", false, fmt.Errorf("data: scan %s value of type %T", typ, v)
 	}
-	return lineSafe(*p), nil
+	return *p, true, nil
 }

@@ -248,3 +248,26 @@ func engineNoTB() *Engine {
 	sharedOnce.Do(func() { shared, sharedErr = Open(context.Background(), Config{MaxConns: 4}) })
 	return shared
 }
+
+// BenchmarkResultScan measures a query over a kept result of n rows x 5 columns:
+// inlining the rows and running the statement on DuckDB.
+func BenchmarkResultScan(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		set := &result.Set{Columns: []result.Column{result.Text("name"), result.Text("value"), result.Fixed("n"),
+			{Name: "ts", Type: "timestamp_ltz", Scale: 3, Nullable: true}, result.Bool("b")}}
+		for i := 0; i < n; i++ {
+			set.Rows = append(set.Rows, []any{fmt.Sprintf("user-%d", i), "some value", int64(i), time.Unix(int64(i), 0), i%2 == 0})
+		}
+		src := testSources()
+		src.sets["big"] = set
+		c := &Context{Sources: src}
+		e := engineNoTB()
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := e.Query(context.Background(), c, `SELECT COUNT(*), MAX("n") FROM TABLE(RESULT_SCAN('big')) WHERE "b"`, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -106,7 +106,7 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 	if err != nil {
 		return 0, err
 	}
-	text, err := inlineSet(set)
+	text, err := inlineSet(x, set)
 	if err != nil {
 		return 0, err
 	}

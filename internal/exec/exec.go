@@ -378,6 +378,7 @@ func (e *Engine) effective(ctx context.Context, s *session.Session, name string)
 // levelParams reads the account- and user-level parameter values.
 func (e *Engine) levelParams(ctx context.Context, s *session.Session) (acct, user map[string]string) {
 	_ = store.ViewCached(ctx, e.cfg.Store, func(tx store.Tx) error {
+		acct, user = nil, nil // fn may run twice
 		if a, err := catalog.GetAccount(ctx, tx, s.Account); err == nil {
 			acct = a.Params
 		}

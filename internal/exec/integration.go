@@ -690,7 +690,7 @@ func (e *Engine) showIntegrations(ctx context.Context, tx store.Tx, s *session.S
 	}
 	kind := strings.TrimSuffix(st.Kind, "S")
 	set := &result.Set{Columns: []result.Column{
-		result.Text("name"), result.Text("type"), result.Text("category"), result.Bool("enabled"),
+		result.Text("name"), result.Text("type"), result.Text("category"), result.Text("enabled"),
 		result.Text("comment"), result.TimestampLTZ("created_on"),
 	}}
 	f := &filter{st: st}
@@ -702,7 +702,7 @@ func (e *Engine) showIntegrations(ctx context.Context, tx store.Tx, s *session.S
 		if in.Comment != "" {
 			comment = in.Comment
 		}
-		set.Rows = append(set.Rows, []any{in.Name, in.ShowType(), in.Category, in.Enabled, comment, in.Meta.Created})
+		set.Rows = append(set.Rows, []any{in.Name, in.ShowType(), in.Category, strconv.FormatBool(in.Enabled), comment, in.Meta.Created})
 	}
 	return set, nil
 }

@@ -71,3 +71,16 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkRedact(b *testing.B) {
+	for _, bc := range []struct{ name, sql string }{
+		{"plain", "SELECT a, b, c FROM db.s.t WHERE a = 'x' AND b > 10 ORDER BY c LIMIT 100"},
+		{"secret", "CREATE OR REPLACE SECRET db.s.x TYPE = PASSWORD USERNAME = 'svc' PASSWORD = 'hunter2' COMMENT = 'c'"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				Redact(bc.sql)
+			}
+		})
+	}
+}

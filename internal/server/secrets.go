@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 
@@ -23,6 +24,9 @@ const kindDataKey = "DATA_KEY"
 // DefaultAWSIAMUserARN is the IAM user firn reports in DESC INTEGRATION
 // (API_AWS_IAM_USER_ARN) when none is configured: clearly local, never a real account.
 const DefaultAWSIAMUserARN = "arn:aws:iam::000000000000:user/firn"
+
+// iamUserARN is the shape of an IAM user ARN (any partition, optional path).
+var iamUserARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:user/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 
 func dataKeyKey(account string, version int) store.Key {
 	return store.Key{Kind: kindDataKey, Parent: account, Name: fmt.Sprintf("%010d", version)}
@@ -42,6 +46,17 @@ func (s *Server) masterKeyPath() string {
 // but do under <file>.new, the new file replaces the old one.
 func (s *Server) openKeyring(ctx context.Context) error {
 	path := s.masterKeyPath()
+	stored, err := s.storedDataKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if s.cfg.MasterKey == "" && len(stored) > 0 {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			// Never generate a fresh key over encrypted data: it could not read it.
+			return fmt.Errorf("server: master key file %s is missing but the data dir holds encrypted data; restore the key file or set %s",
+				path, secrets.MasterKeyEnv)
+		}
+	}
 	mk, created, err := secrets.LoadOrCreateMasterKey(path, s.cfg.MasterKey)
 	if err != nil {
 		return fmt.Errorf("server: master key: %w", err)
@@ -53,10 +68,6 @@ func (s *Server) openKeyring(ctx context.Context) error {
 		s.log.Info("master key generated", slog.String("master_key_file", path), slog.String("master_key_id", mk.ID()))
 	default:
 		s.log.Info("master key loaded", slog.String("master_key_file", path), slog.String("master_key_id", mk.ID()))
-	}
-	stored, err := s.storedDataKeys(ctx)
-	if err != nil {
-		return err
 	}
 	kr, err := loadKeyring(mk, stored, s.saveDataKey)
 	if err != nil && errors.Is(err, secrets.ErrWrongMasterKey) && s.cfg.MasterKey == "" {

@@ -84,10 +84,10 @@ type Server struct {
 	// privatelink holds private-endpoint pins and PrivateLink records; its Pins are
 	// installed on the ingress guard.
 	privatelink *privatelink.Registry
-	ready    atomic.Bool
-	keyring  *secrets.Keyring
-	rotateMu sync.Mutex
-	creds    *creds.Broker // the credential broker (admin.go)
+	ready       atomic.Bool
+	keyring     *secrets.Keyring
+	rotateMu    sync.Mutex
+	creds       *creds.Broker // the credential broker (admin.go)
 	// AdminPasswordFile is the path of the generated admin password, if one was written.
 	AdminPasswordFile string
 }
@@ -126,8 +126,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.AWSIAMUserARN == "" {
 		cfg.AWSIAMUserARN = DefaultAWSIAMUserARN
 		s.cfg.AWSIAMUserARN = cfg.AWSIAMUserARN
+	} else if !iamUserARN.MatchString(cfg.AWSIAMUserARN) {
+		st.Close()
+		return nil, fmt.Errorf("server: --aws-iam-user-arn %q is not an IAM user ARN (arn:aws:iam::<12 digits>:user/<name>)", cfg.AWSIAMUserARN)
 	}
-	s.data, err = data.Open(ctx, data.Config{})
+	s.data, err = data.Open(ctx, data.Config{Dir: cfg.DataDir, Logger: s.log})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("server: open data engine: %w", err)

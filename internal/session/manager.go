@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -127,8 +128,18 @@ type Pending struct {
 // Prepare mints the tokens and reads the lifetimes of a new session of account. Nothing
 // is stored until Insert.
 func (m *Manager) Prepare(ctx context.Context, account string) (*Pending, error) {
+	return m.PrepareWith(ctx, account, 0, 0, 0)
+}
+
+// PrepareWith is Prepare with lifetimes the caller has already read (the login has
+// the account record at hand); a zero duration is taken from Config.Validity, or the
+// default.
+func (m *Manager) PrepareWith(ctx context.Context, account string, sv, mv, idle time.Duration) (*Pending, error) {
 	now := m.now()
-	sv, mv, idle := m.lifetimes(ctx, account)
+	if sv <= 0 || mv <= 0 || idle <= 0 {
+		csv, cmv, cidle := m.lifetimes(ctx, account)
+		sv, mv, idle = cmp.Or(sv, csv), cmp.Or(mv, cmv), cmp.Or(idle, cidle)
+	}
 	if sv > mv {
 		sv = mv
 	}

@@ -91,6 +91,14 @@ func TestCredsBrokerAndAdmin(t *testing.T) {
 			t.Fatalf("cached TOK: %v after %d token calls", err, tokenCalls.Load())
 		}
 
+		// The admin socket is private to the server's user.
+		sock := server.AdminSocketPath(dir)
+		for path, want := range map[string]os.FileMode{filepath.Dir(sock): 0o700, sock: 0o600} {
+			if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+				t.Errorf("%s: mode %v, %v; want %v", path, st.Mode().Perm(), err, want)
+			}
+		}
+
 		keyFile := filepath.Join(dir, "master.key")
 		oldKey, err = os.ReadFile(keyFile)
 		if err != nil {

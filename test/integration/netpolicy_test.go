@@ -319,8 +319,8 @@ func asSF(err error, se **sf.SnowflakeError) bool {
 func BenchmarkSelect1Ingress(b *testing.B) {
 	e := start(b)
 	c := conn(b, e.admin())
-	mustExec(b, c, "CREATE ACCOUNT NOPOL ADMIN_NAME = NA ADMIN_PASSWORD = 'Na-password-1234' EMAIL = 'na@example.com'",
-		"CREATE DATABASE BENCHNET", "CREATE SCHEMA BENCHNET.S")
+	mustExec(b, c, "USE ROLE ORGADMIN", "CREATE ACCOUNT NOPOL ADMIN_NAME = NA ADMIN_PASSWORD = 'Na-password-1234' EMAIL = 'na@example.com'",
+		"USE ROLE ACCOUNTADMIN", "CREATE DATABASE BENCHNET", "CREATE SCHEMA BENCHNET.S")
 	var list []string
 	for i := range 100 {
 		vals := make([]string, 100)

@@ -60,12 +60,12 @@ func openSecret(t *testing.T, srv *server.Server, db, schema, name string) (*cat
 
 // Plaintexts every subtest uses; none may ever be found in the data dir or the logs.
 const (
-	pwSecret      = "Pw-plaintext-7f3a9c"
-	pwSecret2     = "Pw-rotated-plaintext-55e1"
-	genericSecret = "Generic-plaintext-b41d"
-	refreshToken  = "Refresh-token-plaintext-c0ffee"
-	clientSecret  = "Client-secret-plaintext-9912"
-	secUserPassword  = "User-Passw0rd-plaintext-31"
+	pwSecret        = "Pw-plaintext-7f3a9c"
+	pwSecret2       = "Pw-rotated-plaintext-55e1"
+	genericSecret   = "Generic-plaintext-b41d"
+	refreshToken    = "Refresh-token-plaintext-c0ffee"
+	clientSecret    = "Client-secret-plaintext-9912"
+	secUserPassword = "User-Passw0rd-plaintext-31"
 )
 
 func TestSecrets(t *testing.T) {
@@ -316,12 +316,28 @@ func TestSecrets(t *testing.T) {
 		mustExec(t, c, "ALTER SECRET sdb.s1.gen SET SECRET_STRING = '"+genericSecret+"'")
 	})
 
-	t.Run("wrong master key refuses to start", func(t *testing.T) {
+	t.Run("wrong or missing master key refuses to start", func(t *testing.T) {
 		other := filepath.Join(t.TempDir(), "other.key")
-		_, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: adminPassword, MasterKeyFile: other,
-			Logger: slog.New(slog.NewTextHandler(logs, nil))})
-		if err == nil || !strings.Contains(err.Error(), "do not match the master key") {
-			t.Fatalf("server.New with another key: %v", err)
+		mk, _, err := secrets.GenerateMasterKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mk.WriteFile(other); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct{ name, file, want string }{
+			{"other key", other, "do not match the master key"},
+			{"missing key file", filepath.Join(t.TempDir(), "absent.key"), "is missing but the data dir holds encrypted data"},
+		}
+		for _, tt := range tests {
+			_, err := server.New(ctx, server.Config{DataDir: dir, AdminPassword: adminPassword, MasterKeyFile: tt.file,
+				Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: server.New = %v; want %q", tt.name, err, tt.want)
+			}
+		}
+		if _, err := os.Stat(tests[1].file); err == nil {
+			t.Error("a new key file was generated over encrypted data")
 		}
 	})
 
