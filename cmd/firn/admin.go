@@ -34,11 +34,12 @@ The commands talk to the running server through its admin socket,
 
 // runAdmin implements `firn admin`.
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return usageError{errors.New("admin: missing subcommand")}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, adminUsage)
-		if len(args) == 0 {
-			return usageError{errors.New("admin: missing subcommand")}
-		}
 		return nil
 	}
 	switch args[0] {
@@ -173,10 +174,10 @@ func adminAudit(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return writeJSON(stdout, recs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACCOUNT\tROLE\tWORKLOAD\tSECRET\tTYPE\tINTEGRATION\tOUTCOME\tSOURCE\tEXPIRES\tREASON")
+	fmt.Fprintln(tw, "LAST_TIME\tCOUNT\tACCOUNT\tROLE\tWORKLOAD\tSECRET\tTYPE\tINTEGRATION\tOUTCOME\tSOURCE\tEXPIRES\tREASON")
 	for _, r := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.EventTime), r.Account, r.Role, r.Workload,
-			r.Secret, dash(r.SecretType), dash(r.Integration), r.Outcome, dash(r.Source), stamp(r.ExpiresAt), dash(r.Reason))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.LastTime), r.Count, r.Account, r.Role,
+			r.Workload, r.Secret, dash(r.SecretType), dash(r.Integration), r.Outcome, dash(r.Source), stamp(r.ExpiresAt), dash(r.Reason))
 	}
 	return tw.Flush()
 }

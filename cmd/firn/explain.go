@@ -11,13 +11,15 @@ import (
 	"path/filepath"
 
 	"github.com/firn/firn/internal/ingress"
+	"github.com/firn/firn/internal/privatelink"
 	"github.com/firn/firn/internal/store"
 )
 
 // runExplain implements `firn explain ingress`: it opens the data directory's store
-// (SQLite in WAL mode, so this is safe while the server runs; nothing is written) and
-// prints the decision of ingress.Guard.Check — the function the server enforces with —
-// for a hypothetical request.
+// (SQLite in WAL mode, so this is safe while the server runs; nothing is written),
+// loads the private-endpoint registrations as the server does, and prints the decision
+// of ingress.Guard.Check — the function the server enforces with — for a
+// hypothetical request.
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "ingress" {
 		return usageError{errors.New("explain: usage: firn explain ingress --account A --user U --ip X [--endpoint ID] [--data-dir D]")}
@@ -54,7 +56,11 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	ex, err := ingress.Explain(ctx, st, *account, *user, ip.Unmap(), *endpoint)
+	reg := privatelink.New(privatelink.Config{Store: st})
+	if err := reg.Refresh(ctx); err != nil {
+		return fmt.Errorf("explain ingress: load endpoint registrations: %w", err)
+	}
+	ex, err := ingress.Explain(ctx, st, reg.Pins(), *account, *user, ip.Unmap(), *endpoint)
 	if err != nil {
 		return err
 	}
@@ -68,8 +74,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return s
 	}
-	pin := "not consulted (no endpoint, or no pinning registered)"
-	if ex.Pinning != "" && ex.Endpoint != "" {
+	pin := "not consulted (public request)"
+	if ex.Pinning {
 		pin = "consulted"
 	}
 	_, err = fmt.Fprintf(stdout, "decision: %s\naccount:  %s\nuser:     %s\nip:       %s\nendpoint: %s\nlevel:    %s\npolicy:   %s\nrule:     %s\nreason:   %s\npinning:  %s\n",

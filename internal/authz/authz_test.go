@@ -223,6 +223,14 @@ func TestGrantsAndInvalidation(t *testing.T) {
 	if !authz.HasAccountPrivilege(snapshot(t, st, "A").Closure("R3"), "CREATE DATABASE") {
 		t.Error("account grant to a custom role not seen")
 	}
+	// Revoking a privilege is seen by the next snapshot, too.
+	update(t, st, func(ctx context.Context, tx store.Tx) error {
+		_, err := catalog.DeletePrivilegeGrant(ctx, tx, "A", &catalog.PrivilegeGrant{Privilege: "USAGE", On: wh, Grantee: "R1"})
+		return err
+	})
+	if s5 := snapshot(t, st, "A"); s5.Allowed(s5.Closure("R1"), wh, "SYSADMIN", "USAGE") {
+		t.Error("privilege revoke not seen")
+	}
 }
 
 // TestCallerGrants is the restricted caller's-rights example: user U1 with role R1

@@ -13,7 +13,11 @@ import (
 
 // auditWriter writes audit rows to the store in batches from one goroutine, so that a
 // cached Resolve never waits for an fsync. Rows wait at most the flush interval (or
-// not at all when it is zero and the writer is idle).
+// not at all when it is not positive and the writer is idle). Identical events
+// within one batch — same account, role, workload, secret, type, integration,
+// outcome, source, reason and expiry — become one row with a count and the times of
+// the first and the last: a hot cached secret costs a map update per call, not an
+// insert.
 type auditWriter struct {
 	st       store.Store
 	log      *slog.Logger
@@ -21,6 +25,7 @@ type auditWriter struct {
 
 	mu      sync.Mutex
 	pending []store.CredsAuditRecord
+	index   map[auditKey]int         // pending row of each distinct event
 	spare   []store.CredsAuditRecord // the last written batch's buffer, reused
 	flushes []chan struct{}
 	kick    chan struct{}
@@ -34,16 +39,38 @@ type auditWriter struct {
 const auditBatch = 4096
 
 func newAuditWriter(st store.Store, log *slog.Logger, interval time.Duration) *auditWriter {
-	w := &auditWriter{st: st, log: log, interval: interval, kick: make(chan struct{}, 1), urgent: make(chan struct{}, 1),
+	if log == nil {
+		log = slog.Default()
+	}
+	w := &auditWriter{st: st, log: log, index: map[auditKey]int{}, interval: interval, kick: make(chan struct{}, 1), urgent: make(chan struct{}, 1),
 		done: make(chan struct{}), stopped: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
+// auditKey is what makes two events the same row.
+type auditKey struct {
+	account, role, workload, secret, typ, integration, outcome, source, reason string
+	expires                                                                    int64
+}
+
 func (w *auditWriter) add(r *store.CredsAuditRecord) {
-	// Queued by value: the caller's record may live on its stack.
+	k := auditKey{r.Account, r.Role, r.Workload, r.Secret, r.SecretType, r.Integration, r.Outcome, r.Source, r.Reason,
+		r.ExpiresAt.UnixNano()}
 	w.mu.Lock()
-	w.pending = append(w.pending, *r)
+	if i, ok := w.index[k]; ok {
+		p := &w.pending[i]
+		p.Count++
+		if r.EventTime.After(p.LastTime) {
+			p.LastTime = r.EventTime
+		}
+		w.mu.Unlock()
+		return // the writer was kicked when the row was queued
+	}
+	w.index[k] = len(w.pending)
+	w.pending = append(w.pending, *r) // by value: the caller's record may live on its stack
+	p := &w.pending[len(w.pending)-1]
+	p.Count, p.LastTime = 1, r.EventTime
 	w.mu.Unlock()
 	select {
 	case w.kick <- struct{}{}:
@@ -120,6 +147,7 @@ func (w *auditWriter) drain() {
 		batch := w.pending
 		w.pending = w.spare[:0]
 		w.spare = nil
+		clear(w.index)
 		var waiters []chan struct{}
 		waiters, w.flushes = w.flushes, nil
 		w.mu.Unlock()

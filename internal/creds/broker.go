@@ -65,7 +65,8 @@ type Config struct {
 	// config.LoadDefaultConfig (environment, shared files, AWS_ENDPOINT_URL_STS, ...),
 	// with region us-east-1 when none is configured.
 	AWSConfig func(ctx context.Context) (aws.Config, error)
-	// HTTPClient makes OAuth token requests. Default: a client with a 30 s timeout.
+	// HTTPClient makes OAuth token requests. Default: a client with a 30 s timeout
+	// that follows no redirects.
 	HTTPClient *http.Client
 	// TokenLifetime is an OAuth token's lifetime when neither the token response
 	// (expires_in) nor the integration (OAUTH_ACCESS_TOKEN_VALIDITY) gives one.
@@ -114,7 +115,10 @@ func New(cfg Config) *Broker {
 		cfg.STSDuration = DefaultSTSDuration
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultUpstreamLimit}
+		// No redirects: a token request carries the client secret, and a 307/308 would
+		// replay it to wherever the endpoint points.
+		cfg.HTTPClient = &http.Client{Timeout: DefaultUpstreamLimit,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if cfg.TokenLifetime == 0 {
 		cfg.TokenLifetime = DefaultTokenLifetime

@@ -137,6 +137,11 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("data: setup %q: %w", s, err)
 		}
 	}
+	// RESULT_SCAN and the system views read Go results through a table function.
+	if err := registerScan(conn); err != nil {
+		e.db.Close()
+		return nil, err
+	}
 	return e, nil
 }
 

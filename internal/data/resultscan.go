@@ -41,11 +41,6 @@ type Sources interface {
 	SystemView(ctx context.Context, db, name string) (*result.Set, error)
 }
 
-// maxInlineCells bounds the cells of one result or view a statement may read through
-// RESULT_SCAN, a pipe reference or a system view: the rows are given to DuckDB as
-// literals in the statement.
-const maxInlineCells = 500000
-
 // rawKind marks a token that carries DuckDB SQL made by the expander: the rewriter
 // emits the text of a TokNumber unchanged.
 const rawKind = sql.TokNumber
@@ -199,7 +194,26 @@ func starOnly(toks []sql.Token) bool {
 // functions with DuckDB SQL, and rewrites Snowflake syntax DuckDB lacks (see
 // functions.go). It never lets user SQL name an internal function.
 func (e *Engine) expandSources(ctx context.Context, c *Context, toks []sql.Token) ([]sql.Token, *expansion, error) {
-	x := &expansion{orig: toks, pending: map[int]string{}}
+	out, x, err := e.expand(ctx, c, toks)
+	if err != nil {
+		x.release()
+		return nil, nil, err
+	}
+	if len(x.handles) > 0 {
+		// The results stay scannable while the statement's tokens are reachable: the
+		// analysed statement holds them until it has run.
+		runtime.AddCleanup(&out[0], func(hs []string) {
+			for _, h := range hs {
+				scans.Delete(h)
+			}
+		}, x.handles)
+	}
+	return out, x, nil
+}
+
+// expand does expandSources' work; on error the caller releases x's handles.
+func (e *Engine) expand(ctx context.Context, c *Context, toks []sql.Token) (_ []sql.Token, x *expansion, _ error) {
+	x = &expansion{orig: toks, pending: map[int]string{}}
 	out := make([]sql.Token, 0, len(toks))
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -216,38 +230,38 @@ func (e *Engine) expandSources(ctx context.Context, c *Context, toks []sql.Token
 		afterDot := prev.IsOp(".")
 		if t.Kind == sql.TokWord && strings.HasPrefix(t.Value, "FIRN_") || t.Kind == sql.TokQuotedIdent && strings.HasPrefix(strings.ToUpper(t.Value), "FIRN_") {
 			if toks[i+1].IsOp("(") {
-				return nil, nil, sferr.Compilation("002140", "42601", "Unknown function "+strings.ToUpper(t.Value))
+				return nil, x, sferr.Compilation("002140", "42601", "Unknown function "+strings.ToUpper(t.Value))
 			}
 		}
 		switch {
 		case !afterDot && t.Is("TABLE") && toks[i+1].IsOp("(") && toks[i+2].Is("RESULT_SCAN") && toks[i+3].IsOp("("):
 			set, n, err := e.resultScanCall(c, toks, i+2)
 			if err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			end := i + 2 + n
 			if !toks[end].IsOp(")") {
-				return nil, nil, srcSyntax(toks[end])
+				return nil, x, srcSyntax(toks[end])
 			}
 			if err := x.inline(&out, t, set, "", toks[end+1]); err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			i = end
 			continue
 		case !afterDot && t.Is("RESULT_SCAN") && toks[i+1].IsOp("("):
 			set, n, err := e.resultScanCall(c, toks, i)
 			if err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			if err := x.inline(&out, t, set, "", toks[i+n]); err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			i += n - 1
 			continue
 		case !afterDot && t.Is("LAST_QUERY_ID") && toks[i+1].IsOp("("):
 			id, n, err := lastQueryID(c, toks, i)
 			if err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			out = append(out, raw(t, textOrNull(id)))
 			x.changed = true
@@ -257,22 +271,22 @@ func (e *Engine) expandSources(ctx context.Context, c *Context, toks []sql.Token
 			n, _ := strconv.Atoi(t.Value)
 			set, err := c.Sources.PipeResult(n)
 			if err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			if err := x.inline(&out, t, set, "", toks[i+1]); err != nil {
-				return nil, nil, err
+				return nil, x, err
 			}
 			continue
 		case !afterDot && t.Is("TABLE") && toks[i+1].IsOp("("):
 			if n, err := e.historyFunction(ctx, c, x, &out, toks, i); err != nil {
-				return nil, nil, err
+				return nil, x, err
 			} else if n > 0 {
 				i += n - 1
 				continue
 			}
 		case !afterDot && isIdent(t):
 			if n, err := e.accountUsage(ctx, c, x, &out, toks, i); err != nil {
-				return nil, nil, err
+				return nil, x, err
 			} else if n > 0 {
 				i += n - 1
 				continue
@@ -652,4 +666,77 @@ func cellText(v any, c result.Column) (string, bool, error) {
 		return "", false, fmt.Errorf("data: scan %s value of type %T", typ, v)
 	}
 	return *p, true, nil
+}
+
+// inlineValues renders set as a parenthesised VALUES query with the rows as
+// literals. DuckDB plans large VALUES lists slowly (about 1 s per 1,000 rows of five
+// columns), so it suits small sets only; inlineSet streams any size.
+func inlineValues(set *result.Set) (string, error) {
+	if set == nil {
+		return "", sferr.Internal()
+	}
+	if len(set.Columns) == 0 {
+		return "(SELECT NULL AS \"status\" WHERE FALSE)", nil
+	}
+	types := make([]string, len(set.Columns))
+	for i, c := range set.Columns {
+		types[i] = duckType(c)
+	}
+	var b strings.Builder
+	if len(set.Rows) == 0 {
+		b.WriteString("(SELECT ")
+		for i, c := range set.Columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("CAST(NULL AS " + types[i] + ") AS " + quoteIdent(c.Name))
+		}
+		b.WriteString(" WHERE FALSE)")
+		return b.String(), nil
+	}
+	b.WriteString("(SELECT * FROM (VALUES ")
+	for r, row := range set.Rows {
+		if len(row) != len(set.Columns) {
+			return "", fmt.Errorf("data: result row %d has %d cells for %d columns", r, len(row), len(set.Columns))
+		}
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i, v := range row {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			t, ok, err := cellText(v, set.Columns[i])
+			if err != nil {
+				return "", err
+			}
+			switch {
+			case !ok:
+				b.WriteString("CAST(NULL AS " + types[i] + ")")
+			case types[i] == "BLOB":
+				b.WriteString("from_hex(" + sqlString(t) + ")")
+			default:
+				b.WriteString("CAST(" + lineSafe(t) + " AS " + types[i] + ")")
+			}
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(") AS __firn_rs(")
+	for i, c := range set.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.Name))
+	}
+	b.WriteString("))")
+	return b.String(), nil
+}
+
+// lineSafe quotes s as a string literal that stays on one line, so that DuckDB's
+// error positions in the rest of the statement keep their lines.
+func lineSafe(s string) string {
+	q := sqlString(s)
+	q = strings.ReplaceAll(q, "\r", "' || chr(13) || '")
+	return strings.ReplaceAll(q, "\n", "' || chr(10) || '")
 }

@@ -61,15 +61,13 @@ type Stmt struct {
 	// Alter is the ALTER TABLE|VIEW action.
 	Alter *AlterAction
 
-	c                   *Context
-	toks                []fsql.Token
-	rw                  *rewritten
-	queryFrom, queryTo  int // the AS query of CREATE, in rewritten text
-	params              []any
-	now                 time.Time
-	insertCols          bool
-	binds               []Bind
-	hasQualifiedColumns bool
+	c                  *Context
+	toks               []fsql.Token
+	rw                 *rewritten
+	queryFrom, queryTo int // the AS query of CREATE, in rewritten text
+	now                time.Time
+	insertCols         bool
+	binds              []Bind
 }
 
 // ColumnDef is a column of CREATE TABLE or ALTER TABLE ADD COLUMN.
@@ -180,7 +178,7 @@ type cursor struct {
 	i int
 }
 
-func (c *cursor) peek() fsql.Token     { return c.s.toks[c.i] }
+func (c *cursor) peek() fsql.Token { return c.s.toks[c.i] }
 func (c *cursor) peekN(n int) fsql.Token {
 	if c.i+n >= len(c.s.toks) {
 		return c.s.toks[len(c.s.toks)-1]
@@ -536,7 +534,8 @@ func (s *Stmt) analyzeMerge(ctx context.Context, conn *duckdb.Conn, c *cursor) e
 	seen := map[string]bool{}
 	for i := c.i; i < len(s.toks); i++ {
 		t := s.toks[i]
-		if t.Is("SELECT") {
+		// DuckDB also reads "(FROM t)" as a subquery.
+		if t.Is("SELECT") || t.Is("FROM") || t.Is("TABLE") || t.Is("VALUES") && !s.toks[i-1].Is("INSERT") && !s.toks[i-1].IsOp(")") {
 			return unsupportedFeature("subquery in a MERGE clause")
 		}
 		if t.Is("RETURNING") {
@@ -906,7 +905,7 @@ func (s *Stmt) columnDef(c *cursor) (ColumnDef, error) {
 			if from == c.i {
 				return d, syntaxAt(c.peek())
 			}
-			if hasWord(s.toks[from:c.i], "SELECT") {
+			if hasWord(s.toks[from:c.i], "SELECT") || hasWord(s.toks[from:c.i], "FROM") || hasWord(s.toks[from:c.i], "TABLE") {
 				return d, unsupportedFeature("subquery in DEFAULT")
 			}
 			d.Default = s.sourceText(from, c.i)

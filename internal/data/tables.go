@@ -379,7 +379,7 @@ func (s *Stmt) Context() *Context { return s.c }
 
 // InlineSet renders a result set as a parenthesised DuckDB query over its rows; the
 // resolver uses it for INFORMATION_SCHEMA views.
-func InlineSet(set *result.Set) (string, error) { return inlineSet(set) }
+func InlineSet(set *result.Set) (string, error) { return inlineValues(set) }
 
 // RowCounts returns the row counts of tables given by internal name (DuckDB's
 // estimate, exact for tables without pending deletes). Unknown names are absent.

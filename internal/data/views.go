@@ -146,7 +146,8 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 		default:
 			return 0, sferr.Compilation("001038", "22023", "Invalid argument ["+name+"].")
 		}
-		sub, _, err := e.expandSources(ctx, c, expr)
+		sub, sx, err := e.expand(ctx, c, expr)
+		x.handles = append(x.handles, sx.handles...)
 		if err != nil {
 			return 0, err
 		}

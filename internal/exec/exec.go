@@ -270,7 +270,6 @@ func (e *Engine) record(ctx context.Context, s *session.Session, queryID, text, 
 	// Secret values in the text (PASSWORD = '...', SECRET_STRING = '...') never reach
 	// history or logs; see redact.go.
 	text, redacted := Redact(text)
-	text, redacted = redactSysFuncSecrets(text, redacted) // tokens passed to SYSTEM$ functions (sysfunc.go)
 	q := &store.QueryRecord{
 		QueryID: queryID, Account: s.Account, SessionID: s.ID, QueryText: text, QueryType: kind,
 		UserName: s.User, UserType: s.UserType, RoleName: s.Role, WarehouseName: s.Warehouse,

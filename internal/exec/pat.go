@@ -211,13 +211,14 @@ func (e *Engine) alterUserPAT(ctx context.Context, s *session.Session, st *sql.A
 	return set, true, nil
 }
 
-// mayManagePATs: a PERSON user manages its own tokens; anyone else needs the user's
-// ownership or MANAGE GRANTS.
+// mayManagePATs: a PERSON user manages its own tokens; anyone else needs, as in
+// Snowflake, OWNERSHIP of the user or the MODIFY PROGRAMMATIC AUTHENTICATION METHODS
+// privilege on it (primary or secondary roles).
 func mayManagePATs(s *session.Session, r *authz.Active, u *catalog.User) bool {
 	if u.Name == s.User && !auth.IsServiceType(u.Type) {
 		return true
 	}
-	return authz.Owns(r.All, u.Meta.Owner) || authz.HasAccountPrivilege(r.All, "MANAGE GRANTS")
+	return r.Allowed(catalog.Object{Kind: "USER", Name: u.Name}, u.Meta.Owner, "MODIFY PROGRAMMATIC AUTHENTICATION METHODS")
 }
 
 // resolveRole finds a role named as written, else upper-cased (ROLE_RESTRICTION = 'r').

@@ -173,7 +173,7 @@ func (e *Engine) resolveRef(ctx context.Context, tx store.Tx, s *session.Session
 		return nil, err
 	}
 	if ref.Target && t.Kind == catalog.KindView {
-		return nil, sferr.Compilation("002203", "02000", fmt.Sprintf("SQL compilation error: Object found is of type 'VIEW', not specified type 'TABLE'."))
+		return nil, sferr.Compilation("002203", "02000", "SQL compilation error: Object found is of type 'VIEW', not specified type 'TABLE'.")
 	}
 	for _, p := range ref.Privs {
 		if !r.Allowed(t.Object(), t.Meta.Owner, p) {

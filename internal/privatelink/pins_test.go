@@ -12,7 +12,7 @@ func TestPinsCheckEndpoint(t *testing.T) {
 	p := NewPins(func() time.Time { return clock })
 	p.set(pinTable{
 		"vpce-1": {enforceAt: now.UnixNano(), accounts: []string{"A1"}},
-		"vpce-2": {enforceAt: now.Add(time.Hour).UnixNano(), accounts: []string{"A2"}},
+		"vpce-2": {enforceAt: now.Add(time.Hour).UnixNano(), pending: true, accounts: []string{"A2"}},
 		"vpce-3": {enforceAt: now.UnixNano(), accounts: []string{"A1", "A3"}},
 	})
 	tests := []struct {

@@ -381,6 +381,7 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	r.refreshMu.Lock()
 	defer r.refreshMu.Unlock()
 	t := pinTable{}
+	now := r.cfg.Now().UnixNano()
 	err := r.cfg.Store.View(ctx, func(tx store.Tx) error {
 		org, ids, err := orgAccount(ctx, tx)
 		if err != nil {
@@ -396,6 +397,7 @@ func (r *Registry) Refresh(ctx context.Context) error {
 				return fmt.Errorf("privatelink: decode endpoint %s: %w", rec.Name, err)
 			}
 			pe := &pinEntry{enforceAt: e.EnforceAt.UnixNano()}
+			pe.pending = pe.enforceAt > now
 			for _, p := range livePins(e.Pins, ids) {
 				pe.accounts = append(pe.accounts, strings.ToUpper(p.Account))
 			}

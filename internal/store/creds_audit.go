@@ -9,11 +9,14 @@ import (
 
 // CredsAuditRecord is one row of the credential broker's audit trail (table
 // creds_audit): who asked for which secret through which workload, the outcome and
-// the expiry of what was issued. It never holds a credential value.
+// the expiry of what was issued; Count identical events between EventTime and
+// LastTime. It never holds a credential value.
 type CredsAuditRecord struct {
 	ID          int64     `json:"id"` // assigned by the store when zero
 	Account     string    `json:"account"`
-	EventTime   time.Time `json:"event_time"`
+	EventTime   time.Time `json:"event_time"`  // the first occurrence
+	LastTime    time.Time `json:"last_time"`   // the last occurrence
+	Count       int64     `json:"count"`       // occurrences; 0 is stored as 1
 	Role        string    `json:"role"`        // the workload's owner role
 	Workload    string    `json:"workload"`    // e.g. "FUNCTION DB.SCH.F"
 	Secret      string    `json:"secret"`      // DB.SCH.NAME
@@ -33,16 +36,16 @@ type CredsAuditTx interface {
 	// reported back).
 	AppendCredsAudit(ctx context.Context, recs ...*CredsAuditRecord) error
 	// CredsAudit returns an account's rows (every account's when account is ""),
-	// newest first, at most limit rows (limit <= 0: no limit).
+	// newest (by LastTime) first, at most limit rows (limit <= 0: no limit).
 	CredsAudit(ctx context.Context, account string, limit int) ([]*CredsAuditRecord, error)
 }
 
 var _ CredsAuditTx = (*sqliteTx)(nil)
 
-const credsAuditCols = `id, account, event_time, role_name, workload, secret_name, secret_type,
+const credsAuditCols = `id, account, event_time, last_time, count, role_name, workload, secret_name, secret_type,
 	integration, outcome, source, reason, expires_at`
 
-// credsAuditChunk is how many rows one multi-row INSERT carries (12 columns each,
+// credsAuditChunk is how many rows one multi-row INSERT carries (14 columns each,
 // well under SQLite's 32766 bound variables); the rest go one statement per row.
 // Both statement texts are fixed, so both stay prepared in the statement cache.
 const credsAuditChunk = 64
@@ -53,11 +56,11 @@ var (
 		strings.Repeat(credsAuditTuple+",", credsAuditChunk-1) + credsAuditTuple
 )
 
-const credsAuditTuple = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const credsAuditTuple = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // AppendCredsAudit implements CredsAuditTx.
 func (t *sqliteTx) AppendCredsAudit(ctx context.Context, recs ...*CredsAuditRecord) error {
-	args := make([]any, 0, 12*min(len(recs), credsAuditChunk))
+	args := make([]any, 0, 14*min(len(recs), credsAuditChunk))
 	for len(recs) > 0 {
 		q, n := credsAuditInsert1, 1
 		if len(recs) >= credsAuditChunk {
@@ -69,7 +72,11 @@ func (t *sqliteTx) AppendCredsAudit(ctx context.Context, recs ...*CredsAuditReco
 			if r.ID != 0 {
 				id = r.ID
 			}
-			args = append(args, id, r.Account, nanos(r.EventTime), r.Role, r.Workload, r.Secret, r.SecretType,
+			last, count := r.LastTime, max(r.Count, 1)
+			if last.IsZero() {
+				last = r.EventTime
+			}
+			args = append(args, id, r.Account, nanos(r.EventTime), nanos(last), count, r.Role, r.Workload, r.Secret, r.SecretType,
 				r.Integration, r.Outcome, r.Source, r.Reason, nanos(r.ExpiresAt))
 		}
 		recs = recs[n:]
@@ -87,10 +94,10 @@ func (t *sqliteTx) AppendCredsAudit(ctx context.Context, recs ...*CredsAuditReco
 // CredsAudit implements CredsAuditTx.
 func (t *sqliteTx) CredsAudit(ctx context.Context, account string, limit int) ([]*CredsAuditRecord, error) {
 	q := `SELECT ` + credsAuditCols + ` FROM creds_audit WHERE account = ?
-		ORDER BY event_time DESC, id DESC LIMIT ?`
+		ORDER BY last_time DESC, id DESC LIMIT ?`
 	args := []any{account, sqlLimit(limit)}
 	if account == "" {
-		q = `SELECT ` + credsAuditCols + ` FROM creds_audit ORDER BY event_time DESC, id DESC LIMIT ?`
+		q = `SELECT ` + credsAuditCols + ` FROM creds_audit ORDER BY last_time DESC, id DESC LIMIT ?`
 		args = args[1:]
 	}
 	rows, err := t.query(ctx, q, args...)
@@ -101,13 +108,13 @@ func (t *sqliteTx) CredsAudit(ctx context.Context, account string, limit int) ([
 	var out []*CredsAuditRecord
 	for rows.Next() {
 		var r CredsAuditRecord
-		var ts, exp int64
-		err := rows.Scan(&r.ID, &r.Account, &ts, &r.Role, &r.Workload, &r.Secret, &r.SecretType,
+		var ts, last, exp int64
+		err := rows.Scan(&r.ID, &r.Account, &ts, &last, &r.Count, &r.Role, &r.Workload, &r.Secret, &r.SecretType,
 			&r.Integration, &r.Outcome, &r.Source, &r.Reason, &exp)
 		if err != nil {
 			return nil, fmt.Errorf("store: creds audit of %q: %w", account, err)
 		}
-		r.EventTime, r.ExpiresAt = fromNanos(ts), fromNanos(exp)
+		r.EventTime, r.LastTime, r.ExpiresAt = fromNanos(ts), fromNanos(last), fromNanos(exp)
 		out = append(out, &r)
 	}
 	if err := rows.Err(); err != nil {

@@ -248,7 +248,7 @@ func TestNetworkPolicies(t *testing.T) {
 		mustExec(t, admin, "ALTER NETWORK RULE NETDB.S.LOOP8 SET VALUE_LIST = ('127.0.0.0/8')")
 
 		// explain uses the enforcing function.
-		ex, err := ingress.Explain(context.Background(), e.srv.Store(), "firn", "u", netip.MustParseAddr("127.0.0.3"), "")
+		ex, err := ingress.Explain(context.Background(), e.srv.Store(), nil, "firn", "u", netip.MustParseAddr("127.0.0.3"), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestNetworkPolicies(t *testing.T) {
 		}
 		err := e.from(t, "127.0.0.2", "U", "U-password-123").query("SELECT 1")
 		sfErr(t, err, 390422)
-		ex, err := ingress.Explain(context.Background(), e.srv.Store(), "FIRN", "U", netip.MustParseAddr("127.0.0.2"), "")
+		ex, err := ingress.Explain(context.Background(), e.srv.Store(), nil, "FIRN", "U", netip.MustParseAddr("127.0.0.2"), "")
 		if err != nil {
 			t.Fatal(err)
 		}

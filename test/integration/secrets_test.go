@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -416,4 +417,54 @@ func (c *connT) fails(sql string, code int) {
 	c.t.Helper()
 	_, err := c.c.ExecContext(context.Background(), sql)
 	sfErr(c.t, err, code)
+}
+
+// TestSecretsProcess runs `firn serve` with the key and IAM-user flags, kills it with
+// SIGKILL and restarts it, with the key file and then with FIRN_MASTER_KEY: stored
+// secrets stay usable (ALTER ... SET PASSWORD must open the old value first).
+func TestSecretsProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "keys", "firn.key")
+	flags := []string{"--master-key-file", keyFile, "--aws-iam-user-arn", "arn:aws:iam::111122223333:user/firn-sts"}
+	open := func(p *proc) queryer {
+		db, err := sql.Open("snowflake", p.dsn("FIRN", "ADMIN", adminPassword))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return conn(t, db)
+	}
+
+	p := startProc(t, dir, flags...)
+	c := open(p)
+	mustExec(t, c, "CREATE DATABASE pdb",
+		"CREATE SECRET pdb.public.pw TYPE = PASSWORD USERNAME = 'u' PASSWORD = 'proc-plaintext-1'",
+		"CREATE SECURITY INTEGRATION pi TYPE = API_AUTHENTICATION AUTH_TYPE = AWS_IAM AWS_ROLE_ARN = 'arn:aws:iam::123456789012:role/r'")
+	if d := descProps(t, c, "DESC INTEGRATION pi"); d["API_AWS_IAM_USER_ARN"][1] != "arn:aws:iam::111122223333:user/firn-sts" {
+		t.Errorf("API_AWS_IAM_USER_ARN %v", d["API_AWS_IAM_USER_ARN"])
+	}
+	st, err := os.Stat(keyFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); err == nil {
+		t.Error("a default master.key was created although --master-key-file was given")
+	}
+	p.kill()
+
+	p = startProc(t, dir, flags...)
+	mustExec(t, open(p), "ALTER SECRET pdb.public.pw SET PASSWORD = 'proc-plaintext-2'")
+	p.kill()
+
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(secrets.MasterKeyEnv, strings.TrimSpace(string(key)))
+	p = startProc(t, dir, "--master-key-file", filepath.Join(t.TempDir(), "unused.key"))
+	mustExec(t, open(p), "ALTER SECRET pdb.public.pw SET PASSWORD = 'proc-plaintext-3'")
+	p.kill()
 }

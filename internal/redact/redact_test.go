@@ -1,4 +1,4 @@
-package exec
+package redact
 
 import (
 	"strings"
@@ -30,7 +30,7 @@ func TestRedact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, values := Redact(tt.in)
+			got, values := Statement(tt.in)
 			if got != tt.want {
 				t.Fatalf("Redact(%q) = %q; want %q", tt.in, got, tt.want)
 			}
@@ -43,12 +43,12 @@ func TestRedact(t *testing.T) {
 
 func TestRedactError(t *testing.T) {
 	text := "CREATE USER u PASSWORD = 'topsecret' x x"
-	err := redactError(text, sferr.Syntax(1, 40, "'topsecret'"))
+	err := Error(text, sferr.Syntax(1, 40, "'topsecret'"))
 	if strings.Contains(err.Error(), "topsecret") {
 		t.Fatalf("error not scrubbed: %v", err)
 	}
 	plain := sferr.Syntax(1, 3, "x")
-	if got := redactError(text, plain); got != error(plain) {
+	if got := Error(text, plain); got != error(plain) {
 		t.Fatalf("unrelated error changed: %v", got)
 	}
 }
@@ -58,12 +58,12 @@ func FuzzRedact(f *testing.F) {
 		f.Add(s, "v4lue")
 	}
 	f.Fuzz(func(t *testing.T, prefix, value string) {
-		_, _ = Redact(prefix)
+		_, _ = Statement(prefix)
 		if strings.ContainsAny(value, "'\\") || value == "" {
 			return
 		}
 		text := prefix + " ; ALTER USER u SET PASSWORD = '" + value + "'"
-		got, _ := Redact(text)
+		got, _ := Statement(text)
 		// The value's literal must be gone from the tail the fuzzer cannot affect,
 		// unless the prefix swallowed it (unterminated string: whole tail cut).
 		if strings.HasSuffix(got, "PASSWORD = '"+value+"'") {
@@ -72,14 +72,14 @@ func FuzzRedact(f *testing.F) {
 	})
 }
 
-func BenchmarkRedact(b *testing.B) {
+func BenchmarkStatement(b *testing.B) {
 	for _, bc := range []struct{ name, sql string }{
 		{"plain", "SELECT a, b, c FROM db.s.t WHERE a = 'x' AND b > 10 ORDER BY c LIMIT 100"},
 		{"secret", "CREATE OR REPLACE SECRET db.s.x TYPE = PASSWORD USERNAME = 'svc' PASSWORD = 'hunter2' COMMENT = 'c'"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
-				Redact(bc.sql)
+				Statement(bc.sql)
 			}
 		})
 	}
