@@ -19,7 +19,7 @@ func TestExplainIngress(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.Update(ctx, func(tx store.Tx) error {
-		if err := catalog.CreateAccount(ctx, tx, &catalog.Account{Name: "ACME", Params: map[string]string{"NETWORK_POLICY": "CORP"}}, &catalog.User{Name: "ADMIN"}); err != nil {
+		if err := catalog.CreateAccount(ctx, tx, &catalog.Account{Name: "ACME", Org: true, Params: map[string]string{"NETWORK_POLICY": "CORP"}}, &catalog.User{Name: "ADMIN"}); err != nil {
 			return err
 		}
 		if err := catalog.CreateNetworkRule(ctx, tx, "ACME", "ACCOUNTADMIN", &catalog.NetworkRule{Database: "D", Schema: "S", Name: "OFFICE",
@@ -33,14 +33,15 @@ func TestExplainIngress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		ip   string
-		want []string
+		ip, endpoint string
+		want         []string
 	}{
-		{"203.0.113.7", []string{"decision: ALLOWED", "level:    account", "policy:   CORP", "rule:     D.S.OFFICE"}},
-		{"198.51.100.1", []string{"decision: REFUSED", "level:    account", "policy:   CORP", "rule:     -", "not in the allowed list"}},
+		{"203.0.113.7", "", []string{"decision: ALLOWED", "level:    account", "policy:   CORP", "rule:     D.S.OFFICE", "pinning:  not consulted"}},
+		{"198.51.100.1", "", []string{"decision: REFUSED", "level:    account", "policy:   CORP", "rule:     -", "not in the allowed list"}},
+		{"203.0.113.7", "vpce-0123456789abcdef0", []string{"decision: ALLOWED", "endpoint: vpce-0123456789abcdef0", "pinning:  consulted"}},
 	} {
 		var out, errb bytes.Buffer
-		code := run(ctx, []string{"explain", "ingress", "--account", "acme", "--user", "admin", "--ip", c.ip, "--data-dir", dir}, nil, &out, &errb)
+		code := run(ctx, []string{"explain", "ingress", "--account", "acme", "--user", "admin", "--ip", c.ip, "--endpoint", c.endpoint, "--data-dir", dir}, nil, &out, &errb)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}

@@ -5,6 +5,7 @@
 //
 //	firn serve [flags]   run the server
 //	firn sql [flags]     run SQL through gosnowflake (one-shot or interactive)
+//	firn admin <cmd>     admin commands against a running server (rotate-master-key, creds audit, creds cache)
 //	firn version         print version information
 //	firn help            print this help
 //

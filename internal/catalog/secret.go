@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/firn/firn/internal/secrets"
@@ -187,6 +188,9 @@ func ListSecrets(ctx context.Context, tx store.Tx, account, parent string) ([]*S
 			return nil, fmt.Errorf("catalog: decode secret %q: %w", r.Name, err)
 		}
 		s.Name = r.Name
+		if db, sch, ok := strings.Cut(r.Parent, "."); ok {
+			s.Database, s.Schema = db, sch
+		}
 		s.Meta = metaOf(r)
 		out = append(out, &s)
 	}
@@ -229,4 +233,36 @@ func DeleteSecret(ctx context.Context, tx store.Tx, account string, s *Secret) e
 		return err
 	}
 	return DropGrantsOn(ctx, tx, account, s.Object())
+}
+
+// MoveSecrets re-keys the secrets of schema fromDB.fromSchema (every schema of fromDB
+// when fromSchema is "") to toDB (and toSchema, or the same schema name), for RENAME
+// of a database or schema. Grants are the caller's (MoveGrants); sealed values are
+// bound to the secrets' UIDs, so they stay decryptable.
+func MoveSecrets(ctx context.Context, tx store.Tx, account, fromDB, fromSchema, toDB, toSchema string) error {
+	parent := fromDB + "." + fromSchema
+	if fromSchema == "" {
+		parent = "*"
+	}
+	secs, err := ListSecrets(ctx, tx, account, parent)
+	if err != nil {
+		return err
+	}
+	for _, sec := range secs {
+		if sec.Database != fromDB {
+			continue
+		}
+		sch := sec.Schema
+		if fromSchema != "" && toSchema != "" {
+			sch = toSchema
+		}
+		if err := tx.Rename(ctx, SecretKey(account, sec.Database, sec.Schema, sec.Name), SecretKey(account, toDB, sch, sec.Name)); err != nil {
+			return err
+		}
+		sec.Database, sec.Schema = toDB, sch
+		if err := PutSecret(ctx, tx, account, sec); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -129,12 +129,17 @@ func New(cfg Config) *Broker {
 	if cfg.UpstreamTimeout == 0 {
 		cfg.UpstreamTimeout = DefaultUpstreamLimit
 	}
-	return &Broker{cfg: cfg, log: cfg.Logger, audit: newAuditWriter(cfg.Store, cfg.Logger, cfg.AuditFlushInterval),
+	b := &Broker{cfg: cfg, log: cfg.Logger, audit: newAuditWriter(cfg.Store, cfg.Logger, cfg.AuditFlushInterval),
 		decisions: map[string]*decision{}, tokens: map[string]*entry{}}
+	register(b)
+	return b
 }
 
 // Close writes the pending audit rows and stops the audit writer.
-func (b *Broker) Close() { b.audit.close() }
+func (b *Broker) Close() {
+	unregister(b)
+	b.audit.close()
+}
 
 // decision is a cached authorization decision with the objects it read.
 type decision struct {

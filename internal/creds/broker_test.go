@@ -458,9 +458,23 @@ func TestDenials(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.revoke(catalog.PrivRead, secretObj("PW"), appRole)
+		if _, err := b.Resolve(context.Background(), app, []string{"ON"}, ref("PW")); err != nil {
+			t.Fatalf("within the decision TTL the cached decision stands: %v", err)
+		}
 		f.clock.Advance(DefaultDecisionTTL)
 		if _, err := b.Resolve(context.Background(), app, []string{"ON"}, ref("PW")); err == nil {
 			t.Fatal("resolved after READ was revoked and the decision TTL passed")
+		}
+		// NotifyChanged drops cached decisions at once.
+		f.grant(catalog.PrivRead, secretObj("PW"), appRole)
+		NotifyChanged(acct)
+		if _, err := b.Resolve(context.Background(), app, []string{"ON"}, ref("PW")); err != nil {
+			t.Fatal(err)
+		}
+		f.revoke(catalog.PrivRead, secretObj("PW"), appRole)
+		NotifyChanged(acct)
+		if _, err := b.Resolve(context.Background(), app, []string{"ON"}, ref("PW")); err == nil {
+			t.Fatal("resolved after READ was revoked and NotifyChanged")
 		}
 	})
 	assertNoValues(t, b, f.dir, password, genStr)
@@ -567,5 +581,48 @@ func TestSensitiveRedaction(t *testing.T) {
 	}
 	if c.Password.Reveal() != password {
 		t.Error("Reveal lost the value")
+	}
+}
+
+func TestOAuthEndpointMisbehaves(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	t.Cleanup(other.Close)
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc
+		url     string // instead of the handler's server
+		want    string
+	}{
+		{name: "redirect is not followed", handler: func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+		}, want: "307"},
+		{name: "no access token", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"token_type":"Bearer","expires_in":60}`)
+		}, want: "access_token"},
+		{name: "plain http to a remote host", url: "http://token.example.com/oauth/token", want: "must use https"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			endpoint := c.url
+			if c.handler != nil {
+				srv := httptest.NewServer(c.handler)
+				t.Cleanup(srv.Close)
+				endpoint = srv.URL
+			}
+			f.integration(&catalog.Integration{Name: "OI", Type: catalog.IntegrationAPIAuthentication, AuthType: catalog.AuthTypeOAuth2,
+				Enabled: true, OAuthTokenEndpoint: endpoint, OAuthClientID: "client-1"}, clientSc)
+			f.secret(&catalog.Secret{Name: "T", Type: catalog.SecretOAuth2, APIAuthentication: "OI"}, nil)
+			f.eai("EAI", catalog.SecretsAll, nil)
+			_, err := f.broker().Resolve(context.Background(), app, []string{"EAI"}, ref("T"))
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), clientSc) {
+				t.Fatalf("err = %v, want it to mention %q", err, c.want)
+			}
+		})
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests", n)
 	}
 }

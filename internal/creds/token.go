@@ -328,7 +328,9 @@ func oauthError(err error) error {
 	if errors.As(err, &ue) {
 		return fmt.Errorf("OAuth token endpoint unreachable: %v", ue.Err)
 	}
-	return errors.New("OAuth token request failed")
+	// Other x/oauth2 errors ("oauth2: server response missing access_token", ...)
+	// carry no response body; the caller scrubs them of the secrets sent.
+	return fmt.Errorf("OAuth token request failed: %v", err)
 }
 
 // scrub replaces every occurrence of the given values in err's text.

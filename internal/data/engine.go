@@ -161,8 +161,8 @@ func (e *Engine) Query(ctx context.Context, c *Context, text string, binds []Bin
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range st.Refs {
-		return nil, sferr.DoesNotExist("Object", r.Name())
+	if len(st.Refs) > 0 {
+		return nil, sferr.DoesNotExist("Object", st.Refs[0].Name())
 	}
 	if st.Kind != KindQuery {
 		return nil, sferr.Compilation("000002", "0A000", "Unsupported feature 'non-query statement'.")
@@ -348,20 +348,26 @@ func (e *Engine) run(ctx context.Context, conn *duckdb.Conn, rw *rewritten, chec
 	for i, c := range cols {
 		set.Columns[i] = c.col
 	}
+	dst := make([]driver.Value, n)
+	var slab []any
 	for {
 		if len(set.Rows)%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		dst := make([]driver.Value, n)
 		if err := rows.Next(dst); err != nil {
 			if err == io.EOF {
 				break
 			}
 			return nil, err
 		}
-		row := make([]any, n)
+		// Rows are cut from slabs of 1024 rows: one allocation per slab, not per row.
+		if len(slab) < n {
+			slab = make([]any, n*1024)
+		}
+		row := slab[:n:n]
+		slab = slab[n:]
 		for i, v := range dst {
 			if v == nil {
 				continue

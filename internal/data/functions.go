@@ -59,6 +59,8 @@ var functionMacros = []string{
 	   ELSE CAST(CAST(x AS VARCHAR) AS TIMESTAMPTZ) END`,
 	"CREATE OR REPLACE TEMP MACRO to_timestamp_tz(x) AS to_timestamp_ltz(x)",
 	"CREATE OR REPLACE TEMP MACRO to_time(x) AS CAST(x AS TIME)",
+	`CREATE OR REPLACE TEMP MACRO __sf_strip_nulls(j) AS to_json(map_from_entries(list_filter(
+	   map_entries(CAST(j AS MAP(VARCHAR, JSON))), e -> e.value IS NOT NULL AND CAST(e.value AS VARCHAR) <> 'null')))`,
 	"CREATE OR REPLACE TEMP MACRO array_size(a) AS json_array_length(CAST(to_json(a) AS JSON))",
 	`CREATE OR REPLACE TEMP MACRO get(v, k) AS json_extract(CAST(v AS JSON), CASE WHEN typeof(k) = 'VARCHAR'
 	   THEN '$."' || replace(CAST(k AS VARCHAR), '"', '\"') || '"' ELSE '$[' || CAST(k AS VARCHAR) || ']' END)`,
@@ -134,7 +136,6 @@ var datePartFuncs = map[string]bool{
 
 // renames are Snowflake functions that DuckDB has under another name.
 var renames = map[string]string{
-	"OBJECT_CONSTRUCT":           "json_object",
 	"OBJECT_CONSTRUCT_KEEP_NULL": "json_object",
 	"ARRAY_CONSTRUCT":            "json_array",
 	"ARRAY_TO_STRING":            "__sf_array_to_string",
@@ -204,6 +205,15 @@ func rewriteFunction(x *expansion, out *[]sql.Token, toks []sql.Token, i int) (i
 		}
 		*out = append(*out, t, toks[i+1], raw(toks[i+2], sqlString(canon)))
 		return 3, true
+	// OBJECT_CONSTRUCT drops NULL values, OBJECT_CONSTRUCT_KEEP_NULL keeps them.
+	case call && t.Value == "OBJECT_CONSTRUCT":
+		_, closing := callArgs(toks, i+1)
+		if closing < 0 {
+			return 0, false
+		}
+		*out = append(*out, raw(t, "__sf_strip_nulls(json_object"))
+		x.pending[closing] = "))"
+		return 1, true
 	case call && renames[t.Value] != "":
 		*out = append(*out, raw(t, renames[t.Value]))
 		return 1, true
@@ -236,18 +246,40 @@ func rewriteFunction(x *expansion, out *[]sql.Token, toks []sql.Token, i int) (i
 		if closing < 0 || len(commas) < 2 {
 			return 0, false
 		}
-		*out = append(*out, raw(t, "(CASE"))
+		// A simple first argument (a literal or a column) is repeated so that a NULL
+		// search value matches a NULL, as in Snowflake; otherwise a simple CASE.
+		subject, simple := "", true
+		for _, a := range toks[i+2 : commas[0]] {
+			if !(isIdent(a) || a.IsOp(".") || a.Kind == sql.TokNumber || a.Kind == sql.TokString) {
+				simple = false
+			}
+			subject += a.Text
+		}
+		if a := toks[i+2 : commas[0]]; len(a) == 1 && a[0].Kind == sql.TokString {
+			subject = sqlString(a[0].Value)
+		}
+		when, eq := "WHEN", ""
+		if simple {
+			*out = append(*out, raw(t, "(CASE WHEN"))
+			eq = " IS NOT DISTINCT FROM"
+			when = "WHEN " + subject + " IS NOT DISTINCT FROM"
+		} else {
+			*out = append(*out, raw(t, "(CASE"))
+		}
 		x.pending[i+1] = ""
 		for k, c := range commas {
 			switch {
 			case k == 0:
-				x.pending[c] = "WHEN"
+				x.pending[c] = strings.TrimSpace(eq + " ")
+				if !simple {
+					x.pending[c] = "WHEN"
+				}
 			case k == len(commas)-1 && len(commas)%2 == 1:
 				x.pending[c] = "ELSE"
 			case k%2 == 1:
 				x.pending[c] = "THEN"
 			default:
-				x.pending[c] = "WHEN"
+				x.pending[c] = when
 			}
 		}
 		x.pending[closing] = "END)"

@@ -123,6 +123,9 @@ func collectRefs(node any, scope []map[string]bool, out *[]tableRef) error {
 			}
 		}
 		switch n["type"] {
+		case "SHOW_REF":
+			// (SHOW ALL TABLES), (DESCRIBE ...), (SUMMARIZE ...) read DuckDB's catalog.
+			return sferr.Compilation("000002", "0A000", "Unsupported feature 'SHOW, DESCRIBE or SUMMARIZE in a query'.")
 		case "TABLE_FUNCTION":
 			if f, ok := n["function"].(map[string]any); ok {
 				name, _ := f["function_name"].(string)

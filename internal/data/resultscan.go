@@ -200,12 +200,15 @@ func (e *Engine) expandSources(ctx context.Context, c *Context, toks []sql.Token
 		return nil, nil, err
 	}
 	if len(x.handles) > 0 {
-		// The results stay scannable while the statement's tokens are reachable: the
-		// analysed statement holds them until it has run.
+		// The results stay scannable while the statement's tokens are reachable (the
+		// analysed statement holds them) and for scanGrace after: DuckDB binds the
+		// table function when the statement is prepared, right after analysis.
 		runtime.AddCleanup(&out[0], func(hs []string) {
-			for _, h := range hs {
-				scans.Delete(h)
-			}
+			time.AfterFunc(scanGrace, func() {
+				for _, h := range hs {
+					scans.Delete(h)
+				}
+			})
 		}, x.handles)
 	}
 	return out, x, nil
@@ -479,6 +482,9 @@ func duckType(c result.Column) string {
 // this process for one statement. User SQL can neither call it (expandSources refuses
 // FIRN_ names) nor guess a handle.
 const scanFunction = "firn_scan"
+
+// scanGrace is how long a handle outlives its statement's tokens.
+const scanGrace = time.Minute
 
 // scans maps live handles to their results. An entry lives as long as the statement
 // that registered it (see register).

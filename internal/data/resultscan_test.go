@@ -166,10 +166,12 @@ func TestRewriteText(t *testing.T) {
 		{"SELECT v:a.b[0]::string", `SELECT json_extract_string(CAST( v  AS JSON), '$."a"."b"[0]') :: string`},
 		{"SELECT t.v:\"x y\"['z']", `SELECT json_extract(CAST( t . v  AS JSON), '$."x y"."z"')`},
 		{"SELECT f(x):k", `SELECT json_extract(CAST( f ( x )  AS JSON), '$."k"')`},
-		{"SELECT DECODE(a, 1, 'x', 'y')", "SELECT (CASE a WHEN 1 THEN 'x' ELSE 'y' END)"},
+		{"SELECT DECODE(a, 1, 'x', 'y')", "SELECT (CASE WHEN a IS NOT DISTINCT FROM 1 THEN 'x' ELSE 'y' END)"},
+		{"SELECT DECODE(t.a, 1, 'x', 2, 'y')", "SELECT (CASE WHEN t . a IS NOT DISTINCT FROM 1 THEN 'x' WHEN t.a IS NOT DISTINCT FROM 2 THEN 'y' END)"},
+		{"SELECT DECODE(f(a), 1, 'x')", "SELECT (CASE f ( a ) WHEN 1 THEN 'x' END)"},
 		{"SELECT LISTAGG(a, ',') WITHIN GROUP (ORDER BY a) FROM t", "SELECT LISTAGG ( a , ',' ORDER BY a ) FROM t"},
 		{"SELECT TO_DATE(s, 'YYYY/MM/DD')", "SELECT CAST(strptime(CAST( s  AS VARCHAR), '%Y/%m/%d' ) AS DATE)"},
-		{"SELECT OBJECT_CONSTRUCT('a', 1)", "SELECT json_object ( 'a' , 1 )"},
+		{"SELECT OBJECT_CONSTRUCT('a', 1)", "SELECT __sf_strip_nulls(json_object ( 'a' , 1 ))"},
 		{"SELECT a FROM t WHERE b = :1", "SELECT a FROM t WHERE b = :1"},
 	}
 	for _, tc := range tests {

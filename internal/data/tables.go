@@ -234,6 +234,14 @@ func (t *Tx) EnsureSchema(ctx context.Context, schema string) error {
 	return t.exec(ctx, nil, "CREATE SCHEMA IF NOT EXISTS "+quoteDuck(schema))
 }
 
+// EnsureSchema creates a DuckDB schema unless it exists, in its own transaction.
+func (e *Engine) EnsureSchema(ctx context.Context, schema string) error {
+	if _, err := e.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteDuck(schema)); err != nil {
+		return e.mapError(ctx, nil, err)
+	}
+	return nil
+}
+
 // columnSQL is a column definition in DuckDB SQL.
 func columnSQL(d ColumnDef) string {
 	s := quoteDuck(d.Name) + " " + d.Type.Duck()

@@ -238,13 +238,13 @@ func typeOfColumn(c result.Column) SnowType {
 	case "date":
 		return SnowType{Name: "DATE"}
 	case "time":
-		return SnowType{Name: "TIME", Scale: 9}
+		return SnowType{Name: "TIME", Scale: fracScale(c)}
 	case "timestamp_ntz":
-		return SnowType{Name: "TIMESTAMP_NTZ", Scale: 9}
+		return SnowType{Name: "TIMESTAMP_NTZ", Scale: fracScale(c)}
 	case "timestamp_ltz":
-		return SnowType{Name: "TIMESTAMP_LTZ", Scale: 9}
+		return SnowType{Name: "TIMESTAMP_LTZ", Scale: fracScale(c)}
 	case "timestamp_tz":
-		return SnowType{Name: "TIMESTAMP_TZ", Scale: 9}
+		return SnowType{Name: "TIMESTAMP_TZ", Scale: fracScale(c)}
 	case "variant":
 		return SnowType{Name: "VARIANT"}
 	case "object":
@@ -253,4 +253,12 @@ func typeOfColumn(c result.Column) SnowType {
 		return SnowType{Name: "ARRAY"}
 	}
 	return SnowType{Name: "VARCHAR", Length: maxText}
+}
+
+// fracScale is a time column's fractional digits, 9 when unset.
+func fracScale(c result.Column) int {
+	if c.Scale > 0 && c.Scale <= 9 {
+		return int(c.Scale)
+	}
+	return 9
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/ingress"
 	"github.com/firn/firn/internal/params"
 	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/session"
@@ -215,6 +216,7 @@ func (e *Engine) createDatabase(ctx context.Context, s *session.Session, st *sql
 		}
 	}
 	var out *result.Set
+	var orphanTables, orphanViews []string // DuckDB objects of a replaced database
 	err = e.update(ctx, s, func(tx store.Tx, r *authz.Active) error {
 		if !authz.HasAccountPrivilege(r.Primary, "CREATE DATABASE") {
 			return sferr.InsufficientPrivileges(fmt.Sprintf("account '%s'", s.Account))
@@ -232,6 +234,9 @@ func (e *Engine) createDatabase(ctx context.Context, s *session.Session, st *sql
 			if !authz.Owns(r.All, owner) {
 				return sferr.InsufficientPrivileges(fmt.Sprintf("database '%s'", name))
 			}
+			if orphanTables, orphanViews, err = dataObjectsIn(ctx, tx, s.Account, name, ""); err != nil {
+				return err
+			}
 			if err := catalog.DropDatabase(ctx, tx, s.Account, name); err != nil {
 				return err
 			}
@@ -247,6 +252,7 @@ func (e *Engine) createDatabase(ctx context.Context, s *session.Session, st *sql
 	if err != nil {
 		return nil, err
 	}
+	e.dropDataObjects(ctx, orphanTables, orphanViews)
 	if strings.HasSuffix(out.Rows[0][0].(string), "successfully created.") {
 		s.Database, s.Schema = name, "PUBLIC"
 	}
@@ -271,6 +277,7 @@ func (e *Engine) createSchema(ctx context.Context, s *session.Session, st *sql.C
 		}
 	}
 	var out *result.Set
+	var orphanTables, orphanViews []string // DuckDB objects of a replaced schema
 	err = e.update(ctx, s, func(tx store.Tx, r *authz.Active) error {
 		dbOwner, err := catalog.Owner(ctx, tx, catalog.DatabaseKey(s.Account, db))
 		if err != nil {
@@ -288,6 +295,9 @@ func (e *Engine) createSchema(ctx context.Context, s *session.Session, st *sql.C
 			out, err = exists(st, name)
 			return err
 		case err == nil:
+			if orphanTables, orphanViews, err = dataObjectsIn(ctx, tx, s.Account, db, name); err != nil {
+				return err
+			}
 			if err := catalog.DropSchema(ctx, tx, s.Account, db, name); err != nil {
 				return err
 			}
@@ -306,6 +316,7 @@ func (e *Engine) createSchema(ctx context.Context, s *session.Session, st *sql.C
 	if err != nil {
 		return nil, err
 	}
+	e.dropDataObjects(ctx, orphanTables, orphanViews)
 	if strings.HasSuffix(out.Rows[0][0].(string), "successfully created.") {
 		s.Database, s.Schema = db, name
 	}
@@ -627,6 +638,7 @@ func (e *Engine) dropContainer(ctx context.Context, s *session.Session, st *sql.
 		return nil, err
 	}
 	e.dropDataObjects(ctx, orphanTables, orphanViews)
+	ingress.Invalidate() // network rules may have gone with a database or schema
 	switch {
 	case st.Kind == "DATABASE" && s.Database == name:
 		s.Database, s.Schema = "", ""

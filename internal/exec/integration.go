@@ -312,6 +312,12 @@ func resolveEAIRefs(ctx context.Context, tx store.Tx, s *session.Session, r *aut
 			if !r.Allowed(o, sec.Meta.Owner, catalog.PrivUsage) {
 				return secretMissing(o.Database, o.Schema, o.Name)
 			}
+			if ok, err := containerUsable(ctx, tx, s.Account, r, o.Database, o.Schema); err != nil || !ok {
+				if err != nil && !catalog.IsNotFound(err) {
+					return err
+				}
+				return secretMissing(o.Database, o.Schema, o.Name)
+			}
 			if !slices.Contains(in.AllowedSecrets, o) {
 				in.AllowedSecrets = append(in.AllowedSecrets, o)
 			}

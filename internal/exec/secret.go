@@ -94,6 +94,21 @@ func secretSchema(ctx context.Context, tx store.Tx, account, db, schema string) 
 	return sc.Meta.Owner, nil
 }
 
+// containerUsable reports whether the roles may use a secret's database and schema
+// (USAGE or ownership on both), which DESC and references from an EAI require.
+func containerUsable(ctx context.Context, tx store.Tx, account string, r *authz.Active, db, schema string) (bool, error) {
+	d, err := catalog.GetDatabase(ctx, tx, account, db)
+	if err != nil {
+		return false, err
+	}
+	sc, err := catalog.GetSchema(ctx, tx, account, db, schema)
+	if err != nil {
+		return false, err
+	}
+	return r.Allowed(catalog.Object{Kind: "DATABASE", Name: db}, d.Meta.Owner, catalog.PrivUsage) &&
+		r.Allowed(catalog.Object{Kind: "SCHEMA", Database: db, Name: schema}, sc.Meta.Owner, catalog.PrivUsage), nil
+}
+
 // stringList reads ( 'a', 'b' ) (or a single string) as a list of strings.
 func stringList(name string, v sql.Value) ([]string, error) {
 	switch v.Kind {
@@ -511,12 +526,12 @@ func (e *Engine) alterSecret(ctx context.Context, s *session.Session, st *sql.Al
 			if !owns {
 				return sferr.InsufficientPrivileges(fmt.Sprintf("secret '%s'", name))
 			}
-			tdb, tsch, tname, err := secretPath(s, *st.RenameTo, "ALTER SECRET")
-			if err != nil {
-				return err
-			}
-			if len(st.RenameTo.Parts) == 1 {
-				tdb, tsch = db, schema
+			// A one-part new name stays in the secret's schema.
+			tdb, tsch, tname := db, schema, st.RenameTo.Last().Name
+			if len(st.RenameTo.Parts) > 1 {
+				if tdb, tsch, tname, err = secretPath(s, *st.RenameTo, "ALTER SECRET"); err != nil {
+					return err
+				}
 			}
 			if tdb != db || tsch != schema {
 				if _, err := secretSchema(ctx, tx, s.Account, tdb, tsch); err != nil {
@@ -681,6 +696,12 @@ func (e *Engine) describeSecret(ctx context.Context, s *session.Session, st *sql
 		// DESC needs USAGE (or ownership); READ alone lets executables use the value
 		// but not describe it.
 		if !r.Allowed(sec.Object(), sec.Meta.Owner, catalog.PrivUsage) {
+			return secretMissing(db, schema, name)
+		}
+		if ok, err := containerUsable(ctx, tx, s.Account, r, db, schema); err != nil || !ok {
+			if err != nil && !catalog.IsNotFound(err) {
+				return err
+			}
 			return secretMissing(db, schema, name)
 		}
 		return nil

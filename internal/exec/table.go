@@ -45,6 +45,7 @@ func (e *Engine) dataStatement(ctx context.Context, s *session.Session, dc *data
 	case data.KindAlterTable, data.KindAlterView:
 		return e.alterTable(ctx, s, st)
 	}
+	var tables []*catalog.Table
 	if len(st.Refs) > 0 {
 		err := e.cfg.Store.View(ctx, func(tx store.Tx) error {
 			r, err := roles(ctx, tx, s)
@@ -52,8 +53,12 @@ func (e *Engine) dataStatement(ctx context.Context, s *session.Session, dc *data
 				return err
 			}
 			for _, ref := range st.Refs {
-				if _, err := e.resolveRef(ctx, tx, s, r, ref, st.Verb()); err != nil {
+				t, err := e.resolveRef(ctx, tx, s, r, ref, st.Verb())
+				if err != nil {
 					return err
+				}
+				if t != nil {
+					tables = append(tables, t)
 				}
 			}
 			return nil
@@ -65,7 +70,47 @@ func (e *Engine) dataStatement(ctx context.Context, s *session.Session, dc *data
 	if st.Kind == data.KindTruncate && st.IfExists && st.Refs[0].Internal == "" {
 		return result.Status(result.DDL, executed), nil
 	}
-	return e.cfg.Data.Run(ctx, st)
+	set, err := e.cfg.Data.Run(ctx, st)
+	if err == nil && st.Kind == data.KindQuery {
+		declaredTypes(set, tables)
+	}
+	return set, err
+}
+
+// declaredTypes gives result columns that carry a table column's name the declared
+// details DuckDB's types cannot hold: the length of VARCHAR(n) and BINARY(n) columns and
+// OBJECT / ARRAY for JSON columns. A name that matches columns of different types in
+// the statement's tables is left alone.
+func declaredTypes(set *result.Set, tables []*catalog.Table) {
+	if set == nil || len(tables) == 0 {
+		return
+	}
+	decl := map[string]*catalog.Column{}
+	ambiguous := map[string]bool{}
+	for _, t := range tables {
+		for i := range t.Columns {
+			c := &t.Columns[i]
+			if old, ok := decl[c.Name]; ok && (old.Type != c.Type || old.Length != c.Length) {
+				ambiguous[c.Name] = true
+			}
+			decl[c.Name] = c
+		}
+	}
+	for i := range set.Columns {
+		rc := &set.Columns[i]
+		c, ok := decl[rc.Name]
+		if !ok || ambiguous[rc.Name] {
+			continue
+		}
+		switch {
+		case rc.Type == "text" && c.Type == "VARCHAR" && c.Length > 0:
+			rc.Length = int64(c.Length)
+		case rc.Type == "binary" && c.Type == "BINARY" && c.Length > 0:
+			rc.Length = int64(c.Length)
+		case rc.Type == "variant" && (c.Type == "OBJECT" || c.Type == "ARRAY"):
+			rc.Type = strings.ToLower(c.Type)
+		}
+	}
 }
 
 // objectPath resolves a written name against the session's database and schema.
@@ -262,6 +307,21 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 		t.Text = st.Text
 		t.RetentionTime = 0
 	}
+	// The DuckDB schema is created before the DDL transaction starts (autocommit), so
+	// that concurrent CREATEs in one new schema do not conflict on it; an empty DuckDB
+	// schema left by a failed CREATE is harmless.
+	var schemaID int64
+	_ = e.cfg.Store.View(ctx, func(tx store.Tx) error {
+		if sc, err := catalog.GetSchema(ctx, tx, s.Account, db, schema); err == nil {
+			schemaID = sc.Meta.ID
+		}
+		return nil
+	})
+	if schemaID != 0 {
+		if err := e.cfg.Data.EnsureSchema(ctx, data.SchemaName(schemaID)); err != nil {
+			return nil, err
+		}
+	}
 	err = e.ddl(ctx, s, func(tx store.Tx, r *authz.Active, dtx *data.Tx) error {
 		sc, err := usableSchema(ctx, tx, s, r, db, schema)
 		if err != nil {
@@ -305,8 +365,11 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 		}
 		t.DuckName = data.NewInternalName(prefix)
 		internal := data.Internal(t.DuckSchema, t.DuckName)
-		if err := dtx.EnsureSchema(ctx, t.DuckSchema); err != nil {
-			return err
+		if sc.Meta.ID != schemaID {
+			// The schema was created (or replaced) after the look-up above.
+			if err := dtx.EnsureSchema(ctx, t.DuckSchema); err != nil {
+				return err
+			}
 		}
 		cols := st.Columns
 		switch {

@@ -67,7 +67,7 @@ func (r *Registry) Revoke(ctx context.Context, account, id, token string) (strin
 			return "", err
 		}
 	case azurePE.MatchString(id):
-		if err := r.cfg.Azure.ProvePrivateEndpoint(ctx, id, token); err != nil && !strings.Contains(err.Error(), "was not found") {
+		if err := r.cfg.Azure.ProvePrivateEndpoint(ctx, id, token); err != nil && !errors.Is(err, errGone) {
 			return "", err
 		}
 	default:

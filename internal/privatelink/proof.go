@@ -144,7 +144,7 @@ func (p *AWSProver) ProveVPCEndpoint(ctx context.Context, endpointID, accountID,
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
 			if strings.HasPrefix(ae.ErrorCode(), "InvalidVpcEndpointId") {
-				return proofError(fmt.Sprintf("VPC endpoint %s was not found.", endpointID))
+				return goneError(fmt.Sprintf("VPC endpoint %s was not found.", endpointID))
 			}
 			return proofError(fmt.Sprintf("The token cannot describe VPC endpoint %s (AWS error %s).", endpointID, ae.ErrorCode()))
 		}
@@ -154,12 +154,16 @@ func (p *AWSProver) ProveVPCEndpoint(ctx context.Context, endpointID, accountID,
 		if aws.ToString(ep.VpcEndpointId) != endpointID {
 			continue
 		}
+		switch strings.ToLower(string(ep.State)) {
+		case "deleting", "deleted", "failed", "rejected", "expired":
+			return goneError(fmt.Sprintf("VPC endpoint %s was not found.", endpointID))
+		}
 		if aws.ToString(ep.OwnerId) != accountID {
 			return proofError(fmt.Sprintf("VPC endpoint %s is not owned by AWS account %s.", endpointID, accountID))
 		}
 		return nil
 	}
-	return proofError(fmt.Sprintf("VPC endpoint %s was not found.", endpointID))
+	return goneError(fmt.Sprintf("VPC endpoint %s was not found.", endpointID))
 }
 
 // ProveAccount checks that the federated credentials in token belong to AWS account
@@ -264,7 +268,7 @@ func (p *AzureProver) ProvePrivateEndpoint(ctx context.Context, resourceID, toke
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
-		return proofError(fmt.Sprintf("Azure private endpoint %s was not found.", resourceID))
+		return goneError(fmt.Sprintf("Azure private endpoint %s was not found.", resourceID))
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return proofError(fmt.Sprintf("The token cannot read Azure private endpoint %s (HTTP %d).", resourceID, resp.StatusCode))
 	case resp.StatusCode != http.StatusOK:

@@ -54,6 +54,16 @@ func proofError(msg string) error {
 
 func invalid(format string, args ...any) error { return proofError(fmt.Sprintf(format, args...)) }
 
+// errGone marks a failed proof because the cloud does not know the endpoint (it was
+// deleted); unregistering accepts it.
+var errGone = errors.New("privatelink: endpoint not found in the cloud")
+
+func goneError(msg string) error {
+	e := sferr.New(codeInvalid, "22023", msg)
+	e.Type, e.Cause = "EXECUTION", errGone
+	return e
+}
+
 // endpointRecord is the stored pinning state of one inbound endpoint.
 type endpointRecord struct {
 	ID   string `json:"id"`
@@ -277,7 +287,7 @@ func (r *Registry) Unregister(ctx context.Context, account, endpointID, consumer
 	if err != nil {
 		return "", err
 	}
-	if err := r.prove(ctx, typ, endpointID, consumer, token); err != nil && !strings.Contains(err.Error(), "was not found") {
+	if err := r.prove(ctx, typ, endpointID, consumer, token); err != nil && !errors.Is(err, errGone) {
 		return "", err
 	}
 	err = r.cfg.Store.Update(ctx, func(tx store.Tx) error {

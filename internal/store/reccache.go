@@ -182,4 +182,5 @@ func (t *cacheTx) Logins(context.Context, string, int) ([]*LoginRecord, error) {
 }
 
 func (t *cacheTx) NextSequence(context.Context, string) (int64, error) { return 0, t.miss() }
+
 var _ Tx = (*cacheTx)(nil)

@@ -161,6 +161,10 @@ AND users.type = 'SNOWFLAKE_SERVICE'`,
 		_, err = ana.ExecContext(t.Context(), "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE analyst")
 		sfErr(t, err, 3001)
 		mustExec(t, c, "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE analyst")
+		cols, grants := rows(t, c, "SHOW GRANTS TO ROLE analyst")
+		if !hasRow(grants, "*", "IMPORTED PRIVILEGES", "DATABASE", "SNOWFLAKE", "ROLE", "ANALYST") {
+			t.Errorf("SHOW GRANTS TO ROLE analyst: %v %v", cols, grants)
+		}
 		if got := one(t, ana, "SELECT COUNT(*) > 0 FROM snowflake.account_usage.query_history WHERE user_name = 'ADMIN'"); got != "1" {
 			t.Fatalf("after the grant ANA sees ADMIN's history: %s", got)
 		}
@@ -180,4 +184,18 @@ AND users.type = 'SNOWFLAKE_SERVICE'`,
 			t.Fatalf("latest start_time %v", ts)
 		}
 	})
+}
+
+// BenchmarkAccountUsageQueryHistory reads ACCOUNT_USAGE.QUERY_HISTORY through
+// gosnowflake with about 1,000 history rows in the account.
+func BenchmarkAccountUsageQueryHistory(b *testing.B) {
+	e := start(b)
+	c := conn(b, e.admin())
+	for i := 0; i < 1000; i++ {
+		mustExec(b, c, "SELECT 1")
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		one(b, c, "SELECT COUNT(*) FROM snowflake.account_usage.query_history WHERE execution_status = 'SUCCESS'")
+	}
 }

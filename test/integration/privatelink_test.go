@@ -13,13 +13,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/firn/firn/internal/edge/edgetest"
 	"github.com/firn/firn/internal/server"
@@ -86,7 +89,7 @@ func awsFixture(t *testing.T, url string, n int) (endpoints []string, token stri
 	}
 	for i := 0; i < n; i++ {
 		ep, err := ec.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: vpc.Vpc.VpcId,
-			ServiceName: aws.String("com.amazonaws.us-west-2.s3")})
+			ServiceName: aws.String("com.amazonaws.us-west-2.s3"), VpcEndpointType: ec2types.VpcEndpointTypeGateway})
 		if err != nil {
 			t.Fatalf("CreateVpcEndpoint: %v", err)
 		}
@@ -154,6 +157,18 @@ func value(q queryer, query string) (string, error) {
 		return "", err
 	}
 	return v.String, rs.Err()
+}
+
+// switchingProxy dials through whichever ProxyClient was set last, so one driver
+// session can send later requests through a different private endpoint.
+type switchingProxy struct {
+	p atomic.Pointer[edgetest.ProxyClient]
+}
+
+func (s *switchingProxy) set(p edgetest.ProxyClient) { s.p.Store(&p) }
+
+func (s *switchingProxy) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return s.p.Load().DialContext(ctx, network, addr)
 }
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -276,6 +291,28 @@ func TestPrivateLinkPinning(t *testing.T) {
 				}
 			})
 		}
+		// A session opened over the public network cannot be used through PE1 for A2:
+		// the pin is checked on every request, from the connection's own identity.
+		sw := &switchingProxy{}
+		sw.set(edgetest.ProxyClient{LocalIP: lbAddr, Source: netip.MustParseAddrPort("10.20.30.42:40000")})
+		host, port, _ := net.SplitHostPort(e.addr)
+		portN, _ := strconv.Atoi(port)
+		sdb := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{Account: "A2", User: "ADM", Password: pw["A2"],
+			Host: host, Port: portN, Protocol: "http", MaxRetryCount: 1,
+			Transporter: &http.Transport{DisableKeepAlives: true, DialContext: sw.DialContext}}))
+		defer sdb.Close()
+		sdb.SetMaxOpenConns(1)
+		if _, err := value(sdb, "SELECT 1"); err != nil {
+			t.Fatalf("public session: %v", err)
+		}
+		sw.set(edgetest.ProxyClient{LocalIP: lbAddr, Source: netip.MustParseAddrPort("10.20.30.42:40000"), VPCE: pe1})
+		_, err := value(sdb, "SELECT 1")
+		sfErr(t, err, 390422)
+		sw.set(edgetest.ProxyClient{LocalIP: lbAddr, Source: netip.MustParseAddrPort("10.20.30.42:40000"), VPCE: pe2})
+		if _, err := value(sdb, "SELECT 1"); err != nil {
+			t.Fatalf("same session through A2's own endpoint: %v", err)
+		}
+
 		// Endpoints pinned by nobody, and the public network, are unaffected.
 		if !through(t, pe3, "A2") || !through(t, "", "A2") {
 			t.Fatal("an unpinned endpoint or a public request was blocked")
@@ -349,6 +386,21 @@ func TestPrivateLinkPinning(t *testing.T) {
 		sfErr(t, err, 100357)
 		if got := one(t, a2, "SELECT SYSTEM$GET_PRIVATELINK_ENDPOINT_REGISTRATIONS()"); got != "[]" {
 			t.Fatalf("A2 registrations after unregister: %s", got)
+		}
+
+		// An endpoint deleted in AWS can still be unregistered (Snowflake asks for
+		// exactly that), but not registered.
+		one(t, a2, register(pe3, motoAccount, token, ", 0"))
+		ec := ec2.New(ec2.Options{Region: "us-west-2", BaseEndpoint: aws.String(motoURL),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "x", "")})
+		if _, err := ec.DeleteVpcEndpoints(context.Background(), &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{pe3}}); err != nil {
+			t.Fatalf("DeleteVpcEndpoints: %v", err)
+		}
+		_, err = value(a1, register(pe3, motoAccount, token, ", 0"))
+		sfErr(t, err, 100357)
+		one(t, a2, fmt.Sprintf("SELECT SYSTEM$UNREGISTER_PRIVATELINK_ENDPOINT(%s, %s, %s)", sqlString(pe3), sqlString(motoAccount), sqlString(token)))
+		if got := one(t, a2, "SELECT SYSTEM$GET_PRIVATELINK_ENDPOINT_REGISTRATIONS()"); got != "[]" {
+			t.Fatalf("A2 registrations after unregistering a deleted endpoint: %s", got)
 		}
 	})
 }

@@ -242,6 +242,10 @@ func TestSecrets(t *testing.T) {
 			u.fails("ALTER SECRET sdb.s1.gen SET COMMENT = 'x'", 3001)
 			u.fails("DROP SECRET sdb.s1.gen", 3001)
 			u.fails("DESC SECRET sdb.s1.pw", 2003)
+			// USAGE on the secret is not enough without USAGE on its schema.
+			mustExec(t, c, "REVOKE USAGE ON SCHEMA sdb.s1 FROM ROLE r_usage")
+			u.fails("DESC SECRET sdb.s1.gen", 2003)
+			mustExec(t, c, "GRANT USAGE ON SCHEMA sdb.s1 TO ROLE r_usage")
 			// READ: listed (it holds a privilege) but cannot DESC.
 			r.fails("DESC SECRET sdb.s1.gen", 2003)
 			if _, rs := rows(t, r.c, "SHOW SECRETS IN SCHEMA sdb.s1"); len(rs) != 1 {
@@ -258,6 +262,17 @@ func TestSecrets(t *testing.T) {
 			mustExec(t, c, "GRANT MODIFY ON SECRET sdb.s1.gen TO ROLE r_usage")
 			mustExec(t, u.c, "ALTER SECRET sdb.s1.gen SET COMMENT = 'modified'")
 			u.fails("ALTER SECRET sdb.s1.gen RENAME TO gen2", 3001)
+			// Future grants and ownership transfer work like any schema object's.
+			mustExec(t, c, "GRANT USAGE ON FUTURE SECRETS IN SCHEMA sdb.s1 TO ROLE r_read",
+				"CREATE SECRET sdb.s1.fut TYPE = GENERIC_STRING SECRET_STRING = 'f'")
+			if _, rs := rows(t, r.c, "DESC SECRET sdb.s1.fut"); len(rs) != 1 {
+				t.Fatalf("DESC through a future grant: %v", rs)
+			}
+			if _, rs := rows(t, c, "SHOW GRANTS ON SECRET sdb.s1.fut"); len(rs) != 2 {
+				t.Errorf("SHOW GRANTS ON SECRET: %v", rs)
+			}
+			mustExec(t, c, "GRANT OWNERSHIP ON SECRET sdb.s1.fut TO ROLE r_usage")
+			mustExec(t, u.c, "ALTER SECRET sdb.s1.fut RENAME TO fut2", "DROP SECRET sdb.s1.fut2")
 		})
 
 		t.Run("history is redacted", func(t *testing.T) {

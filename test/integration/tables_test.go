@@ -40,10 +40,13 @@ func TestTables(t *testing.T) {
 			if p, sc, ok := ct.DecimalSize(); ok && s == "FIXED" {
 				s += "(" + itoa(p) + "," + itoa(sc) + ")"
 			}
+			if l, ok := ct.Length(); ok && s == "TEXT" {
+				s += "(" + itoa(l) + ")"
+			}
 			got = append(got, s)
 		}
 		rs.Close()
-		want := []string{"FIXED(10,0)", "TEXT", "FIXED(10,2)", "REAL", "BOOLEAN", "DATE", "TIMESTAMP_NTZ", "VARIANT", "BINARY", "TEXT"}
+		want := []string{"FIXED(10,0)", "TEXT(20)", "FIXED(10,2)", "REAL", "BOOLEAN", "DATE", "TIMESTAMP_NTZ", "VARIANT", "BINARY", "TEXT(16777216)"}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("rowtypes %v; want %v", got, want)
 		}
@@ -89,6 +92,12 @@ func TestTables(t *testing.T) {
 		se := sfErr(t, err, 2003)
 		if !strings.Contains(se.Message, "Object 'D1.PUBLIC.T2' does not exist or not authorized.") {
 			t.Errorf("message %q", se.Message)
+		}
+		if _, err := c.ExecContext(ctx, "INSERT INTO T3 (ID, SHOUT) VALUES (?, ?)", 9, "bound"); err != nil {
+			t.Fatal(err)
+		}
+		if got := one(t, c, "SELECT SHOUT FROM T3 WHERE ID = ?", 9); got != "bound" {
+			t.Errorf("bound insert/select: %s", got)
 		}
 		mustExec(t, c, "CREATE TABLE T4 LIKE T1", "TRUNCATE TABLE T3")
 		if got := one(t, c, "SELECT count(*) FROM T3"); got != "0" {
@@ -214,6 +223,8 @@ func TestTables(t *testing.T) {
 			"DELETE FROM T1 USING duckdb_columns() c",
 			"EXPORT DATABASE '/tmp/x'",
 			"LOAD httpfs",
+			"SELECT * FROM (SHOW ALL TABLES)",
+			"SELECT * FROM (DESCRIBE T1)",
 		} {
 			_, err := c.ExecContext(ctx, q)
 			if err == nil {
@@ -228,6 +239,26 @@ func TestTables(t *testing.T) {
 		if got := one(t, c, "WITH duckdb_tables AS (SELECT 5 AS N) SELECT N FROM duckdb_tables"); got != "5" {
 			t.Errorf("CTE: %s", got)
 		}
+	})
+
+	t.Run("concurrent creates in a new schema", func(t *testing.T) {
+		mustExec(t, c, "CREATE SCHEMA D1.CONC")
+		errs := make(chan error, 4)
+		for i := 0; i < 4; i++ {
+			go func(i int) {
+				_, err := db.ExecContext(ctx, "CREATE TABLE D1.CONC.T"+itoa(int64(i))+" (A INT)")
+				errs <- err
+			}(i)
+		}
+		for i := 0; i < 4; i++ {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		mustExec(t, c, "CREATE OR REPLACE SCHEMA D1.CONC")
+		_, err := c.ExecContext(ctx, "SELECT * FROM D1.CONC.T0")
+		sfErr(t, err, 2003)
+		mustExec(t, c, "USE SCHEMA D1.PUBLIC")
 	})
 
 	t.Run("persistence and rename", func(t *testing.T) {
