@@ -26,7 +26,10 @@ const (
 	// DefaultOAuthTokenTTL is used when MintOAuthToken is given ttl 0.
 	DefaultOAuthTokenTTL = 10 * time.Minute
 	// KindOAuthKey is the store kind of an account's OAuth signing key. The record is
-	// read only by this package; the key never leaves the server.
+	// read only by this package; the key never leaves the server. Like every catalog
+	// record it is kept in plaintext in the store file until records are encrypted at
+	// rest (see docs/identity.md, "OAuth"): whoever reads the data directory can mint
+	// tokens for the account.
 	KindOAuthKey = "OAUTH_SIGNING_KEY"
 
 	oauthIssuer  = "firn"

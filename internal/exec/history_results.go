@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/firn/firn/internal/data"
@@ -189,6 +190,9 @@ func (src *sources) SystemView(ctx context.Context, db, name string) (*result.Se
 
 // splitPipe cuts text at the top-level ->> operators; ok is false when there is none.
 func splitPipe(text string) ([]string, bool) {
+	if !strings.Contains(text, "->>") {
+		return nil, false
+	}
 	toks, err := sql.Tokenize(text)
 	if err != nil {
 		return nil, false

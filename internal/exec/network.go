@@ -340,6 +340,16 @@ func (e *Engine) dropNetworkRule(ctx context.Context, s *session.Session, st *sq
 				return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by network policy %s. Remove the rule from the network policy and try the Drop operation again.", name, p.Name))
 			}
 		}
+		ints, err := catalog.ListIntegrations(ctx, tx, s.Account)
+		if err != nil {
+			return err
+		}
+		ruleObj := catalog.Object{Kind: "NETWORK RULE", Database: db, Schema: schema, Name: name}
+		for _, in := range ints {
+			if slices.Contains(in.AllowedNetworkRules, ruleObj) {
+				return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by integration %s. Remove the rule from the integration and try the Drop operation again.", name, in.Name))
+			}
+		}
 		if err := catalog.DropNetworkRule(ctx, tx, s.Account, db, schema, name); err != nil {
 			return err
 		}

@@ -157,7 +157,11 @@ func TestNetworkPolicies(t *testing.T) {
 		}
 		_, err := admin.ExecContext(context.Background(), "DROP NETWORK RULE NETDB.S.ONLY3")
 		sfErr(t, err, 1492) // used by P_DESC
-		mustExec(t, admin, "DROP NETWORK POLICY P_DESC")
+		mustExec(t, admin, "DROP NETWORK POLICY P_DESC",
+			"CREATE EXTERNAL ACCESS INTEGRATION NP_EAI ALLOWED_NETWORK_RULES = (NETDB.S.EGRESS) ENABLED = TRUE")
+		_, err = admin.ExecContext(context.Background(), "DROP NETWORK RULE NETDB.S.EGRESS")
+		sfErr(t, err, 1492) // used by NP_EAI
+		mustExec(t, admin, "DROP INTEGRATION NP_EAI")
 	})
 
 	t.Run("privileges", func(t *testing.T) {
