@@ -61,6 +61,30 @@ type expansion struct {
 	pending map[int]string
 	// handles are the scanFunction handles registered for the statement.
 	handles []string
+	// inView marks a CREATE VIEW, whose query is stored: earlier results, pipe
+	// references and system views would be frozen into it, so they are refused.
+	inView bool
+}
+
+// definesView reports whether toks are a CREATE [OR REPLACE] [SECURE|...] VIEW.
+func definesView(toks []sql.Token) bool {
+	if !toks[0].Is("CREATE") {
+		return false
+	}
+	for _, t := range toks[1:] {
+		switch {
+		case t.Is("VIEW"):
+			return true
+		case t.Is("AS"), t.Is("SELECT"), t.IsOp("("), t.Kind == sql.TokEOF:
+			return false
+		}
+	}
+	return false
+}
+
+// errInView refuses a session-bound source in a view definition.
+func errInView(what string) error {
+	return sferr.Compilation("000002", "0A000", "Unsupported feature '"+what+" in a view definition'.")
 }
 
 // fix sets the Snowflake column names of rw from the original tokens, so that
@@ -216,7 +240,7 @@ func (e *Engine) expandSources(ctx context.Context, c *Context, toks []sql.Token
 
 // expand does expandSources' work; on error the caller releases x's handles.
 func (e *Engine) expand(ctx context.Context, c *Context, toks []sql.Token) (_ []sql.Token, x *expansion, _ error) {
-	x = &expansion{orig: toks, pending: map[int]string{}}
+	x = &expansion{orig: toks, pending: map[int]string{}, inView: definesView(toks)}
 	out := make([]sql.Token, 0, len(toks))
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -261,6 +285,8 @@ func (e *Engine) expand(ctx context.Context, c *Context, toks []sql.Token) (_ []
 			}
 			i += n - 1
 			continue
+		case !afterDot && t.Is("LAST_QUERY_ID") && toks[i+1].IsOp("(") && x.inView:
+			return nil, x, errInView("LAST_QUERY_ID")
 		case !afterDot && t.Is("LAST_QUERY_ID") && toks[i+1].IsOp("("):
 			id, n, err := lastQueryID(c, toks, i)
 			if err != nil {
@@ -428,6 +454,9 @@ var notAlias = map[string]bool{
 // inline appends the DuckDB text for set as a subquery, aliased alias (or, when
 // alias is "", unaliased) unless next starts the user's own alias.
 func (x *expansion) inline(out *[]sql.Token, at sql.Token, set *result.Set, alias string, next sql.Token) error {
+	if x.inView {
+		return errInView(strings.ToUpper(at.Text))
+	}
 	text, err := inlineSet(x, set)
 	if err != nil {
 		return err

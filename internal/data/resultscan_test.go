@@ -144,6 +144,12 @@ func TestExpandSourcesErrors(t *testing.T) {
 		{`SELECT * FROM TABLE(x.information_schema.query_history(BOGUS => 1))`, "001038"},
 		{`SELECT * FROM TABLE(x.information_schema.query_history(1))`, "000002"},
 		{`SELECT firn_anything(1)`, "002140"},
+		{`SELECT * FROM firn_scan('00000000000000000000000000000000')`, "002140"},
+		{`SELECT * FROM main.FIRN_SCAN('00')`, "002140"},
+		{`CREATE VIEW v AS SELECT * FROM TABLE(RESULT_SCAN('q1'))`, "000002"},
+		{`CREATE OR REPLACE SECURE VIEW v AS SELECT LAST_QUERY_ID()`, "000002"},
+		{`CREATE VIEW v AS SELECT * FROM snowflake.account_usage.users`, "000002"},
+		{`CREATE VIEW v AS SELECT * FROM TABLE(d.information_schema.query_history())`, "000002"},
 		{`SELECT "FIRN_X"(1)`, "002140"},
 	}
 	for _, tc := range tests {
@@ -271,5 +277,21 @@ func BenchmarkResultScan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSourcesRefusedInViews checks that a stored view cannot freeze a session's results.
+func TestSourcesRefusedInViews(t *testing.T) {
+	c := &Context{Sources: testSources(), Database: "D"}
+	for _, q := range []string{
+		`CREATE VIEW v AS SELECT * FROM TABLE(RESULT_SCAN('q1'))`,
+		`CREATE OR REPLACE SECURE VIEW v AS SELECT LAST_QUERY_ID() AS x`,
+		`CREATE VIEW v AS SELECT * FROM snowflake.account_usage.users`,
+		`CREATE VIEW v AS SELECT * FROM TABLE(information_schema.query_history())`,
+	} {
+		_, err := engine(t).Analyze(context.Background(), c, q, nil)
+		if err == nil || !strings.Contains(err.Error(), "in a view definition") {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }

@@ -99,6 +99,9 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 			from = cm + 1
 		}
 	}
+	if x.inView {
+		return 0, errInView(fn.Value)
+	}
 	if c.Sources == nil {
 		return 0, sferr.DoesNotExist("Database", db)
 	}

@@ -934,6 +934,9 @@ func renameDatabase(ctx context.Context, tx store.Tx, account string, d *catalog
 	if err := catalog.MoveTables(ctx, tx, account, from, "", to, ""); err != nil {
 		return err
 	}
+	if err := catalog.MoveSecrets(ctx, tx, account, from, "", to, ""); err != nil {
+		return err
+	}
 	if err := catalog.MoveGrants(ctx, tx, account, func(o catalog.Object) (catalog.Object, bool) {
 		switch {
 		case o.Kind == catalog.KindDatabase && o.Name == from:
@@ -981,6 +984,9 @@ func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Al
 				return err
 			}
 			if err := catalog.MoveTables(ctx, tx, s.Account, db, name, db, newName); err != nil {
+				return err
+			}
+			if err := catalog.MoveSecrets(ctx, tx, s.Account, db, name, db, newName); err != nil {
 				return err
 			}
 			if err := catalog.MoveGrants(ctx, tx, s.Account, func(o catalog.Object) (catalog.Object, bool) {

@@ -20,7 +20,7 @@ import (
 const (
 	maxSessionIDs    = 10000   // query ids remembered per session for LAST_QUERY_ID
 	maxSessionSets   = 32      // results kept per session
-	maxCachedCells   = 4 << 20 // cells kept over all sessions
+	maxCachedCells   = 1 << 20 // cells kept over all sessions (a result over a quarter of it is not kept)
 	maxCachedSession = 20000   // sessions with a cache entry
 )
 

@@ -657,10 +657,12 @@ func (s *Server) handleMonitoring(w http.ResponseWriter, r *http.Request) {
 	}
 	list := []queryStatus{}
 	if q := s.queries.lookup(r.PathValue("id"), sess.Account, sess.User); q != nil {
+		// The text is redacted as history is: secret literals never leave the server.
+		text, _ := exec.Redact(q.sqlText)
 		st := queryStatus{
 			ID:        q.id,
 			Status:    statusRunning,
-			SQLText:   q.sqlText,
+			SQLText:   text,
 			StartTime: q.start.UnixMilli(),
 			Stats:     map[string]any{"scanBytes": 0, "producedRows": 0},
 		}
