@@ -75,6 +75,7 @@ var functionMacros = []string{
 	"CREATE OR REPLACE TEMP MACRO uuid_string() AS CAST(uuid() AS VARCHAR)",
 	"CREATE OR REPLACE TEMP MACRO regexp_like(s, p) AS regexp_full_match(s, p)",
 	"CREATE OR REPLACE TEMP MACRO square(x) AS x * x",
+	"CREATE OR REPLACE TEMP MACRO uniform(lo, hi, g) AS CAST(floor(lo + random() * (hi - lo + 1)) AS BIGINT)",
 	"CREATE OR REPLACE TEMP MACRO sha2(s) AS sha256(s), (s, n) AS CASE WHEN n = 256 THEN sha256(s) ELSE error('SHA2 digest size ' || n || ' is not supported') END",
 	"CREATE OR REPLACE TEMP MACRO __sf_array_to_string(a, s) AS array_to_string(CAST(CAST(to_json(a) AS JSON) AS VARCHAR[]), s)",
 	"CREATE OR REPLACE TEMP MACRO object_keys(o) AS to_json(json_keys(CAST(o AS JSON)))",
@@ -142,6 +143,13 @@ var renames = map[string]string{
 	"DATE_FROM_PARTS":            "make_date",
 	"TIMESTAMP_FROM_PARTS":       "make_timestamp",
 	"TIME_FROM_PARTS":            "make_time",
+}
+
+// numberFuncs are the TO_NUMBER family and the cast each becomes with a precision
+// and scale.
+var numberFuncs = map[string]string{
+	"TO_NUMBER": "CAST", "TO_DECIMAL": "CAST", "TO_NUMERIC": "CAST",
+	"TRY_TO_NUMBER": "TRY_CAST", "TRY_TO_DECIMAL": "TRY_CAST", "TRY_TO_NUMERIC": "TRY_CAST",
 }
 
 // formatFuncs take a Snowflake date/time format as their second argument; DuckDB's
@@ -214,6 +222,32 @@ func rewriteFunction(x *expansion, out *[]sql.Token, toks []sql.Token, i int) (i
 		*out = append(*out, raw(t, "__sf_strip_nulls(json_object"))
 		x.pending[closing] = "))"
 		return 1, true
+	// TO_NUMBER(x, p, s): a cast to NUMBER(p, s).
+	case call && numberFuncs[t.Value] != "":
+		commas, closing := callArgs(toks, i+1)
+		if closing < 0 || len(commas) != 2 || commas[1] != commas[0]+2 || closing != commas[1]+2 ||
+			toks[commas[0]+1].Kind != sql.TokNumber || toks[commas[1]+1].Kind != sql.TokNumber {
+			return 0, false
+		}
+		*out = append(*out, raw(t, numberFuncs[t.Value]+"("))
+		x.pending[i+1] = ""
+		x.pending[commas[0]] = " AS DECIMAL(" + toks[commas[0]+1].Value + ", " + toks[commas[1]+1].Value + "))"
+		for k := commas[0] + 1; k <= closing; k++ {
+			if k != commas[0] {
+				x.pending[k] = ""
+			}
+		}
+		return 2, true
+	// TABLE(GENERATOR(ROWCOUNT => n)): n rows.
+	case t.Is("TABLE") && !prev.IsOp(".") && toks[i+1].IsOp("(") && toks[i+2].Is("GENERATOR") && toks[i+3].IsOp("(") &&
+		toks[i+4].Is("ROWCOUNT") && toks[i+5].IsOp("=>") && toks[i+6].Kind == sql.TokNumber && isDigits(toks[i+6].Value) &&
+		toks[i+7].IsOp(")") && toks[i+8].IsOp(")"):
+		*out = append(*out, raw(t, "(SELECT range AS __firn_row FROM range("+toks[i+6].Value+"))"))
+		return 9, true
+	// SEQ4() / SEQ8(): 0, 1, 2, ... over the rows of the query.
+	case call && (t.Value == "SEQ1" || t.Value == "SEQ2" || t.Value == "SEQ4" || t.Value == "SEQ8") && toks[i+2].IsOp(")"):
+		*out = append(*out, raw(t, "(row_number() OVER () - 1)"))
+		return 3, true
 	case call && renames[t.Value] != "":
 		*out = append(*out, raw(t, renames[t.Value]))
 		return 1, true

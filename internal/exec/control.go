@@ -616,6 +616,15 @@ func (e *Engine) dropContainer(ctx context.Context, s *session.Session, st *sql.
 		}
 		switch st.Kind {
 		case "DATABASE":
+			err = rulesInUseWithin(ctx, tx, s.Account, name, "")
+		case "SCHEMA":
+			err = rulesInUseWithin(ctx, tx, s.Account, db, name)
+		}
+		if err != nil {
+			return err
+		}
+		switch st.Kind {
+		case "DATABASE":
 			if orphanTables, orphanViews, err = dataObjectsIn(ctx, tx, s.Account, name, ""); err == nil {
 				err = catalog.DropDatabase(ctx, tx, s.Account, name)
 			}

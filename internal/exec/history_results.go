@@ -47,6 +47,7 @@ type sessionResults struct {
 	ids           []string // the last len(ids) query ids; ids[k] is statement count-len(ids)+k+1
 	sets          map[string]*result.Set
 	order         []string // kept result ids, oldest first
+	tooLarge      map[string]bool
 	used          uint64
 }
 
@@ -81,6 +82,13 @@ func (c *resultCache) note(s *session.Session, id string, set *result.Set) {
 	}
 	cells := len(set.Rows) * max(len(set.Columns), 1)
 	if cells > maxCachedCells/4 {
+		if sr.tooLarge == nil {
+			sr.tooLarge = map[string]bool{}
+		}
+		if len(sr.tooLarge) >= maxSessionSets {
+			clear(sr.tooLarge)
+		}
+		sr.tooLarge[id] = true
 		return
 	}
 	if len(sr.order) >= maxSessionSets {
@@ -145,6 +153,9 @@ func (c *resultCache) scan(s *session.Session, id string) (*result.Set, error) {
 	if sr := c.sessions[s.ID]; sr != nil && sr.account == s.Account && sr.user == s.User {
 		if set, ok := sr.sets[id]; ok {
 			return set, nil
+		}
+		if sr.tooLarge[id] {
+			return nil, sferr.Compilation("000002", "0A000", fmt.Sprintf("Unsupported feature 'RESULT_SCAN of a result of more than %d values'.", maxCachedCells/4))
 		}
 	}
 	return nil, sferr.DoesNotExist("Statement", id)

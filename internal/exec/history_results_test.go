@@ -60,6 +60,11 @@ func TestResultCacheBounds(t *testing.T) {
 	if n := len(c.sessions[1].sets); n != maxSessionSets {
 		t.Errorf("%d results kept; want %d", n, maxSessionSets)
 	}
+	big := &result.Set{Columns: []result.Column{result.Text("a")}, Rows: make([][]any, maxCachedCells/4+1)}
+	c.note(s, "big", big)
+	if _, err := c.scan(s, "big"); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("scan of a result over the bound: %v", err)
+	}
 	for i := 0; i < maxSessionIDs+10; i++ {
 		c.note(s, fmt.Sprintf("z%d", i), nil)
 	}

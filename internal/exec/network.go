@@ -331,24 +331,8 @@ func (e *Engine) dropNetworkRule(ctx context.Context, s *session.Session, st *sq
 		if !authz.Owns(r.All, rule.Meta.Owner) {
 			return sferr.InsufficientPrivileges(fmt.Sprintf("network rule '%s'", name))
 		}
-		pols, err := catalog.ListNetworkPolicies(ctx, tx, s.Account)
-		if err != nil {
+		if err := ruleInUse(ctx, tx, s.Account, db, schema, name); err != nil {
 			return err
-		}
-		for _, p := range pols {
-			if slices.Contains(p.AllowedRules, path) || slices.Contains(p.BlockedRules, path) {
-				return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by network policy %s. Remove the rule from the network policy and try the Drop operation again.", name, p.Name))
-			}
-		}
-		ints, err := catalog.ListIntegrations(ctx, tx, s.Account)
-		if err != nil {
-			return err
-		}
-		ruleObj := catalog.Object{Kind: "NETWORK RULE", Database: db, Schema: schema, Name: name}
-		for _, in := range ints {
-			if slices.Contains(in.AllowedNetworkRules, ruleObj) {
-				return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by integration %s. Remove the rule from the integration and try the Drop operation again.", name, in.Name))
-			}
 		}
 		if err := catalog.DropNetworkRule(ctx, tx, s.Account, db, schema, name); err != nil {
 			return err
@@ -361,6 +345,51 @@ func (e *Engine) dropNetworkRule(ctx context.Context, s *session.Session, st *sq
 	}
 	ingress.Invalidate()
 	return out, nil
+}
+
+// ruleInUse refuses to drop a rule that a network policy or an external access
+// integration still names: dropping it would silently weaken the policy.
+func ruleInUse(ctx context.Context, tx store.Tx, account, db, schema, name string) error {
+	path := db + "." + schema + "." + name
+	pols, err := catalog.ListNetworkPolicies(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	for _, p := range pols {
+		if slices.Contains(p.AllowedRules, path) || slices.Contains(p.BlockedRules, path) {
+			return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by network policy %s. Remove the rule from the network policy and try the Drop operation again.", name, p.Name))
+		}
+	}
+	ints, err := catalog.ListIntegrations(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	ruleObj := catalog.Object{Kind: "NETWORK RULE", Database: db, Schema: schema, Name: name}
+	for _, in := range ints {
+		if slices.Contains(in.AllowedNetworkRules, ruleObj) {
+			return sferr.Compilation("001492", "42601", fmt.Sprintf("Cannot perform Drop operation on network rule %s. The rule is used by integration %s. Remove the rule from the integration and try the Drop operation again.", name, in.Name))
+		}
+	}
+	return nil
+}
+
+// rulesInUseWithin applies ruleInUse to every rule of a database (schema "") or
+// schema about to be dropped, so DROP DATABASE/SCHEMA cannot remove a rule that a
+// policy still depends on either.
+func rulesInUseWithin(ctx context.Context, tx store.Tx, account, db, schema string) error {
+	rules, err := catalog.ListNetworkRules(ctx, tx, account, "*")
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if r.Database != db || (schema != "" && r.Schema != schema) {
+			continue
+		}
+		if err := ruleInUse(ctx, tx, account, r.Database, r.Schema, r.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // visibleRule loads a rule the active roles may see, or answers 002003.

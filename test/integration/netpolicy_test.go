@@ -304,6 +304,20 @@ func TestNetworkPolicies(t *testing.T) {
 			"ALTER USER U REMOVE PAT NP_TOK", "ALTER ACCOUNT SET NETWORK_POLICY = P_ACCT")
 	})
 
+	t.Run("a schema holding a rule in use cannot be dropped", func(t *testing.T) {
+		mustExec(t, admin, "CREATE SCHEMA NETDB.HELD",
+			"CREATE NETWORK RULE NETDB.HELD.BLOCK9 TYPE = IPV4 VALUE_LIST = ('127.0.0.9')",
+			"CREATE NETWORK POLICY P_HELD ALLOWED_NETWORK_RULE_LIST = ('NETDB.S.LOOP8') BLOCKED_NETWORK_RULE_LIST = ('NETDB.HELD.BLOCK9')")
+		for _, stmt := range []string{"DROP SCHEMA NETDB.HELD", "DROP DATABASE NETDB"} {
+			_, err := admin.ExecContext(context.Background(), stmt)
+			sfErr(t, err, 1492)
+		}
+		if _, rs := rows(t, admin, "SHOW NETWORK RULES LIKE 'BLOCK9' IN SCHEMA NETDB.HELD"); len(rs) != 1 {
+			t.Fatalf("BLOCK9 after refused drops: %v", rs)
+		}
+		mustExec(t, admin, "DROP NETWORK POLICY P_HELD", "DROP SCHEMA NETDB.HELD")
+	})
+
 	t.Run("deactivate", func(t *testing.T) {
 		mustExec(t, admin, "ALTER ACCOUNT UNSET NETWORK_POLICY", "DROP NETWORK POLICY P_ACCT")
 		if err := e.from(t, "127.0.0.3", "U", "U-password-123").query("SELECT 1"); err != nil {
