@@ -215,6 +215,10 @@ func FuzzExpandSources(f *testing.F) {
 		`SELECT "name" FROM $1`,
 		`SELECT TO_DATE(x, 'DD/MM/YYYY'), DATEADD(day, 1, y)`,
 		`SELECT f(:x)[0]:y`,
+		`SELECT SEQ4(), UNIFORM(1, 9, RANDOM()) FROM TABLE(GENERATOR(ROWCOUNT => 3))`,
+		`SELECT TO_NUMBER('1.5', 10, 2), OBJECT_CONSTRUCT('a', NULL), DECODE(t.a, NULL, 1, 2)`,
+		`SHOW USERS ->> SELECT * FROM $1`,
+		`CREATE VIEW v AS SELECT * FROM TABLE(RESULT_SCAN('q1'))`,
 	} {
 		f.Add(s)
 	}

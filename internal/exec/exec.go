@@ -49,6 +49,10 @@ type Config struct {
 	// AWSIAMUserARN is the IAM user firn calls STS as (DESC INTEGRATION's
 	// API_AWS_IAM_USER_ARN for AWS_IAM integrations).
 	AWSIAMUserARN string
+	// Changed, when set, is called after a CREATE, ALTER, DROP, GRANT or REVOKE of
+	// an account commits, so caches outside the store that decide on its objects
+	// and grants (the credential broker's decisions) drop their entries at once.
+	Changed func(account string)
 }
 
 // SessionCloser ends a user's sessions.
@@ -178,8 +182,20 @@ func (e *Engine) statementTimeout(s *session.Session) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-// dispatch runs a parsed statement.
+// dispatch runs a parsed statement and reports committed catalog changes to
+// Config.Changed.
 func (e *Engine) dispatch(ctx context.Context, s *session.Session, req *Request, stmt sql.Statement) (*result.Set, error) {
+	set, err := e.dispatchStatement(ctx, s, req, stmt)
+	if err == nil && e.cfg.Changed != nil {
+		switch stmt.(type) {
+		case *sql.Create, *sql.Drop, *sql.Alter, *sql.Grant, *sql.Revoke:
+			e.cfg.Changed(s.Account)
+		}
+	}
+	return set, err
+}
+
+func (e *Engine) dispatchStatement(ctx context.Context, s *session.Session, req *Request, stmt sql.Statement) (*result.Set, error) {
 	switch st := stmt.(type) {
 	case *sql.Use:
 		return e.use(ctx, s, st)

@@ -150,12 +150,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.auth = auth.NewService(auth.Config{Store: st, Logger: s.log, Metrics: s.metrics, Now: cfg.Now, Ingress: s.ingress})
 	s.exec = exec.New(exec.Config{Store: st, Data: s.data, History: s.history, Logger: s.log, Metrics: s.metrics,
 		Now: cfg.Now, NewQueryID: func() string { return uuid.NewString() }, Sessions: s.sessions,
-		Keyring: s.keyring, AWSIAMUserARN: cfg.AWSIAMUserARN, PrivateLink: s.privatelink})
+		Keyring: s.keyring, AWSIAMUserARN: cfg.AWSIAMUserARN, PrivateLink: s.privatelink,
+		Changed: s.catalogChanged})
 	s.wire = wire.New(wire.Config{Auth: s.auth, Exec: s.exec, Sessions: s.sessions, Logger: s.log, Now: cfg.Now,
 		LongPoll: cfg.LongPoll, HostAccount: s.hostAccount, Ingress: s.ingress})
 	s.creds = s.newBroker()
 	s.ready.Store(true)
 	return s, nil
+}
+
+// catalogChanged drops the credential broker's cached decisions for an account
+// after a statement changed its objects or grants.
+func (s *Server) catalogChanged(account string) {
+	if s.creds != nil {
+		s.creds.Invalidate(account)
+	}
 }
 
 // Ingress returns the guard that enforces network policies and endpoint pinning on
