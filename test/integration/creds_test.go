@@ -212,6 +212,16 @@ func TestCredsBrokerAndAdmin(t *testing.T) {
 		if c, err := e.srv.Creds().Resolve(ctx, p, eais, pwRef); err != nil || c.Password.Reveal() != credsPW {
 			t.Fatalf("resolve PW after restart: %v", err)
 		}
+		// A committed statement takes effect on the next Resolve, not after the
+		// decision cache's TTL.
+		mustExec(t, e.admin(), "ALTER EXTERNAL ACCESS INTEGRATION EAI SET ENABLED = FALSE")
+		if _, err := e.srv.Creds().Resolve(ctx, p, eais, pwRef); err == nil {
+			t.Fatal("resolve through a disabled EAI succeeded from the decision cache")
+		}
+		mustExec(t, e.admin(), "ALTER EXTERNAL ACCESS INTEGRATION EAI SET ENABLED = TRUE")
+		if _, err := e.srv.Creds().Resolve(ctx, p, eais, pwRef); err != nil {
+			t.Fatalf("resolve after re-enabling the EAI: %v", err)
+		}
 	})
 
 	// Nothing on disk holds a value in clear.
