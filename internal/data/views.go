@@ -18,7 +18,7 @@ var AccountUsageViews = map[string]bool{
 // historyFunctions are the INFORMATION_SCHEMA table functions over query history.
 var historyFunctions = map[string]bool{
 	"QUERY_HISTORY": true, "QUERY_HISTORY_BY_USER": true, "QUERY_HISTORY_BY_SESSION": true,
-	"QUERY_HISTORY_BY_WAREHOUSE": true,
+	"QUERY_HISTORY_BY_WAREHOUSE": true, "LOGIN_HISTORY": true, "LOGIN_HISTORY_BY_USER": true,
 }
 
 // Result limits of the QUERY_HISTORY table functions (Snowflake's).
@@ -114,6 +114,11 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 		return 0, err
 	}
 	limit := defaultHistoryLimit
+	login := strings.HasPrefix(fn.Value, "LOGIN_")
+	order := "START_TIME"
+	if login {
+		order = "EVENT_TIMESTAMP"
+	}
 	var parts []sql.Token
 	parts = append(parts, raw(toks[i], "(SELECT * FROM "+text+" AS __firn_qh WHERE TRUE"))
 	for _, a := range args {
@@ -134,18 +139,32 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 			}
 			limit = n
 			continue
-		case "END_TIME_RANGE_START":
-			cond = "__firn_qh.END_TIME >= "
-		case "END_TIME_RANGE_END":
-			cond = "__firn_qh.END_TIME <= "
+		case "END_TIME_RANGE_START", "END_TIME_RANGE_END", "SESSION_ID", "WAREHOUSE_NAME", "INCLUDE_CLIENT_GENERATED_STATEMENT":
+			if login {
+				return 0, sferr.Compilation("001038", "22023", "Invalid argument ["+name+"].")
+			}
+			switch name {
+			case "END_TIME_RANGE_START":
+				cond = "__firn_qh.END_TIME >= "
+			case "END_TIME_RANGE_END":
+				cond = "__firn_qh.END_TIME <= "
+			case "SESSION_ID":
+				cond = "__firn_qh.SESSION_ID = "
+			case "WAREHOUSE_NAME":
+				cond = "__firn_qh.WAREHOUSE_NAME = "
+			default:
+				continue
+			}
+		case "TIME_RANGE_START", "TIME_RANGE_END":
+			if !login {
+				return 0, sferr.Compilation("001038", "22023", "Invalid argument ["+name+"].")
+			}
+			cond = "__firn_qh.EVENT_TIMESTAMP >= "
+			if name == "TIME_RANGE_END" {
+				cond = "__firn_qh.EVENT_TIMESTAMP <= "
+			}
 		case "USER_NAME":
 			cond = "__firn_qh.USER_NAME = "
-		case "SESSION_ID":
-			cond = "__firn_qh.SESSION_ID = "
-		case "WAREHOUSE_NAME":
-			cond = "__firn_qh.WAREHOUSE_NAME = "
-		case "INCLUDE_CLIENT_GENERATED_STATEMENT":
-			continue
 		default:
 			return 0, sferr.Compilation("001038", "22023", "Invalid argument ["+name+"].")
 		}
@@ -158,7 +177,7 @@ func (e *Engine) historyFunction(ctx context.Context, c *Context, x *expansion, 
 		parts = append(parts, sub[:len(sub)-1]...)
 		parts = append(parts, raw(a[len(a)-1], ")"))
 	}
-	tail := " ORDER BY __firn_qh.START_TIME DESC LIMIT " + strconv.Itoa(limit) + ")"
+	tail := " ORDER BY __firn_qh." + order + " DESC LIMIT " + strconv.Itoa(limit) + ")"
 	if !aliasFollows(toks[closing+2]) {
 		tail += " AS " + quoteIdent(strings.ToUpper(fn.Value))
 	}

@@ -54,8 +54,21 @@ func (e *Engine) systemView(ctx context.Context, s *session.Session, db, name st
 			}
 			return err
 		}
-		// Without ACCOUNTADMIN (or MONITOR-style access) a user sees their own queries.
+		// Without access to ACCOUNT_USAGE a user sees their own statements and logins.
 		all := canSeeAccountUsage(r)
+		if strings.HasPrefix(fn, "LOGIN_HISTORY") {
+			set, err = accountUsageView(ctx, tx, s, "LOGIN_HISTORY")
+			if err == nil && !all {
+				mine := set.Rows[:0:0]
+				for _, row := range set.Rows {
+					if row[3] == s.User {
+						mine = append(mine, row)
+					}
+				}
+				set.Rows = mine
+			}
+			return err
+		}
 		set, err = queryHistoryFunction(ctx, tx, s, fn, all)
 		return err
 	})

@@ -129,6 +129,13 @@ AND users.type = 'SNOWFLAKE_SERVICE'`,
 		}
 		_, err := c.QueryContext(t.Context(), "SELECT * FROM TABLE(no_db.information_schema.query_history())")
 		sfErr(t, err, 2003)
+		n = one(t, c, `SELECT COUNT(*) FROM TABLE(hist_db.information_schema.login_history_by_user(
+			USER_NAME => 'ADMIN', TIME_RANGE_START => DATEADD(hour, -1, CURRENT_TIMESTAMP()), RESULT_LIMIT => 1))`)
+		if n != "1" {
+			t.Fatalf("LOGIN_HISTORY_BY_USER gave %s rows", n)
+		}
+		_, err = c.QueryContext(t.Context(), "SELECT * FROM TABLE(hist_db.information_schema.login_history(SESSION_ID => 1))")
+		sfErr(t, err, 1038)
 	})
 
 	t.Run("other views", func(t *testing.T) {
@@ -157,6 +164,9 @@ AND users.type = 'SNOWFLAKE_SERVICE'`,
 		// Without access the table function shows only the user's own statements.
 		if got := one(t, ana, "SELECT COUNT(DISTINCT user_name) || ':' || MIN(user_name) FROM TABLE(hist_db.information_schema.query_history())"); got != "1:ANA" {
 			t.Fatalf("ANA sees users %s", got)
+		}
+		if got := one(t, ana, "SELECT COUNT(DISTINCT user_name) || ':' || MIN(user_name) FROM TABLE(hist_db.information_schema.login_history())"); got != "1:ANA" {
+			t.Fatalf("ANA sees logins of %s", got)
 		}
 		_, err = ana.ExecContext(t.Context(), "GRANT IMPORTED PRIVILEGES ON DATABASE SNOWFLAKE TO ROLE analyst")
 		sfErr(t, err, 3001)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	sf "github.com/snowflakedb/gosnowflake"
 )
 
 // TestResultScan drives RESULT_SCAN, LAST_QUERY_ID and the ->> pipe through
@@ -122,6 +124,25 @@ func TestResultScan(t *testing.T) {
 		}
 		_, err = c.QueryContext(t.Context(), "SELECT * FROM TABLE(RESULT_SCAN(LAST_QUERY_ID()))")
 		sfErr(t, err, 2003)
+	})
+
+	t.Run("within one multi-statement request", func(t *testing.T) {
+		ctx, err := sf.WithMultiStatement(t.Context(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := c.QueryContext(ctx, `SHOW USERS; SELECT COUNT(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID())) WHERE "name" LIKE '%USER%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		if !rs.NextResultSet() || !rs.Next() {
+			t.Fatalf("no second result: %v", rs.Err())
+		}
+		var n int
+		if err := rs.Scan(&n); err != nil || n != 1 {
+			t.Fatalf("count %d, %v", n, err)
+		}
 	})
 
 	t.Run("internal functions are not callable", func(t *testing.T) {

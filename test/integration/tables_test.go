@@ -115,9 +115,28 @@ func TestTables(t *testing.T) {
 		if !reflect.DeepEqual(names, []string{"T1", "T3", "T4"}) {
 			t.Errorf("SHOW TABLES names %v", names)
 		}
+		for _, row := range r {
+			if row[column(t, cols, "name")] == "T1" && row[column(t, cols, "rows")] != "2" {
+				t.Errorf("SHOW TABLES rows of T1: %v", row)
+			}
+		}
 		_, r = rows(t, c, "SHOW VIEWS")
 		if len(r) != 1 {
 			t.Errorf("SHOW VIEWS %v", r)
+		}
+		cols, r = rows(t, c, "SHOW COLUMNS IN TABLE T1")
+		if len(r) != 10 || r[1][column(t, cols, "column_name")] != "NAME" ||
+			!strings.Contains(r[1][column(t, cols, "data_type")], `"length":20`) {
+			t.Errorf("SHOW COLUMNS: %v", r)
+		}
+		cols, r = rows(t, c, "DESC VIEW V1")
+		if len(r) != 2 || r[1][column(t, cols, "name")] != "LOUD" {
+			t.Errorf("DESC VIEW: %v", r)
+		}
+		mustExec(t, c, "ALTER VIEW V1 SET SECURE", "ALTER VIEW V1 RENAME TO V2", "ALTER VIEW V2 RENAME TO V1")
+		_, r = rows(t, c, "SHOW VIEWS LIKE 'V1'")
+		if len(r) != 1 {
+			t.Errorf("SHOW VIEWS after rename: %v", r)
 		}
 		_, r = rows(t, c, "SELECT TABLE_NAME, TABLE_TYPE FROM D1.INFORMATION_SCHEMA.TABLES ORDER BY 1")
 		if want := [][]string{{"T1", "BASE TABLE"}, {"T3", "BASE TABLE"}, {"T4", "BASE TABLE"}, {"V1", "VIEW"}}; !reflect.DeepEqual(r, want) {
@@ -173,6 +192,10 @@ func TestTables(t *testing.T) {
 		mustExec(t, c, "GRANT SELECT ON VIEW D1.PUBLIC.OWNERS_VIEW TO ROLE R1")
 		if got := one(t, r1, "SELECT count(*) FROM D1.PUBLIC.OWNERS_VIEW"); got != "2" {
 			t.Errorf("view count %s", got)
+		}
+		mustExec(t, c, "GRANT SELECT ON FUTURE VIEWS IN SCHEMA D1.PUBLIC TO ROLE R1", "CREATE VIEW LATER_V AS SELECT 1 AS ONE")
+		if got := one(t, r1, "SELECT ONE FROM D1.PUBLIC.LATER_V"); got != "1" {
+			t.Errorf("future view grant: %s", got)
 		}
 		// R1 does not see tables it has no privilege on.
 		_, r = rows(t, r1, "SELECT TABLE_NAME FROM D1.INFORMATION_SCHEMA.TABLES ORDER BY 1")
