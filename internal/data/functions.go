@@ -23,8 +23,12 @@ var functionMacros = []string{
 	 replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
 	   upper(f), 'YYYY', '%Y'), 'YY', '%y'), 'MMMM', '%B'), 'MON', '%b'), 'MM', '%m'), 'DD', '%d'), 'DY', '%a'),
 	   'HH24', '%H'), 'HH12', '%I'), 'MI', '%M'), 'SS', '%S'), 'FF', '%f'), 'AM', '%p')`,
-	"CREATE OR REPLACE TEMP MACRO to_varchar(x) AS CAST(x AS VARCHAR), (x, f) AS strftime(x, __sf_datefmt(f))",
-	"CREATE OR REPLACE TEMP MACRO to_char(x) AS CAST(x AS VARCHAR), (x, f) AS strftime(x, __sf_datefmt(f))",
+	// __sf_to_text is ::STRING / TO_VARCHAR: a VARIANT string gives its text without
+	// JSON quotes, as in Snowflake; anything else is cast.
+	`CREATE OR REPLACE TEMP MACRO __sf_to_text(x) AS CASE WHEN typeof(x) = 'JSON'
+	   THEN json_extract_string(CAST(x AS JSON), '$') ELSE CAST(x AS VARCHAR) END`,
+	"CREATE OR REPLACE TEMP MACRO to_varchar(x) AS __sf_to_text(x), (x, f) AS strftime(x, __sf_datefmt(f))",
+	"CREATE OR REPLACE TEMP MACRO to_char(x) AS __sf_to_text(x), (x, f) AS strftime(x, __sf_datefmt(f))",
 	"CREATE OR REPLACE TEMP MACRO to_number(x) AS CAST(x AS DECIMAL(38,0))",
 	"CREATE OR REPLACE TEMP MACRO to_decimal(x) AS CAST(x AS DECIMAL(38,0))",
 	"CREATE OR REPLACE TEMP MACRO to_numeric(x) AS CAST(x AS DECIMAL(38,0))",
@@ -143,6 +147,44 @@ var renames = map[string]string{
 	"DATE_FROM_PARTS":            "make_date",
 	"TIMESTAMP_FROM_PARTS":       "make_timestamp",
 	"TIME_FROM_PARTS":            "make_time",
+}
+
+// notFunction are keywords that may stand before a parenthesis without naming a
+// function.
+var notFunction = map[string]bool{
+	"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "ON": true,
+	"IN": true, "IS": true, "AS": true, "BY": true, "THEN": true, "ELSE": true, "WHEN": true,
+	"CASE": true, "JOIN": true, "HAVING": true, "QUALIFY": true, "UNION": true, "ALL": true,
+	"DISTINCT": true, "EXISTS": true, "LIKE": true, "ILIKE": true, "BETWEEN": true, "VALUES": true,
+	"SET": true, "USING": true, "OVER": true, "ANY": true, "SOME": true, "RETURNING": true,
+	"LIMIT": true, "OFFSET": true, "WITH": true, "INTERSECT": true, "EXCEPT": true, "MINUS": true,
+}
+
+// typedLiteral are the words that prefix a typed literal (DATE '2024-01-01').
+var typedLiteral = map[string]bool{"DATE": true, "TIME": true, "TIMESTAMP": true, "INTERVAL": true,
+	"TIMESTAMP_NTZ": true, "TIMESTAMP_LTZ": true, "TIMESTAMP_TZ": true}
+
+// castOperand reports whether base is an operand worth routing through __sf_to_text:
+// a column, call, subscript or parenthesised expression, not a plain literal or a
+// keyword.
+func castOperand(base []sql.Token) bool {
+	if len(base) == 1 {
+		b := base[0]
+		if b.Kind != sql.TokWord && b.Kind != sql.TokQuotedIdent {
+			return false
+		}
+		switch b.Value {
+		case "END", "NULL", "TRUE", "FALSE":
+			return b.Kind == sql.TokQuotedIdent
+		}
+	}
+	return true
+}
+
+// textTypes are the Snowflake text type names.
+var textTypes = map[string]bool{
+	"VARCHAR": true, "STRING": true, "TEXT": true, "CHAR": true, "CHARACTER": true,
+	"NCHAR": true, "NVARCHAR": true, "NVARCHAR2": true, "CHAR_VARYING": true,
 }
 
 // numberFuncs are the TO_NUMBER family and the cast each becomes with a precision
@@ -334,6 +376,29 @@ func rewriteFunction(x *expansion, out *[]sql.Token, toks []sql.Token, i int) (i
 		x.pending[end] = ")"
 		*out = append(*out, t)
 		return 1, true
+	// x::STRING — through __sf_to_text, so that a VARIANT string loses its quotes.
+	case t.IsOp("::") && i > 0 && toks[i+1].Kind == sql.TokWord && textTypes[toks[i+1].Value]:
+		start := baseStart(*out)
+		// After a path (already json_extract_string), a literal or a keyword the plain
+		// cast is right (and CASE ... END or DATE '...' must stay whole).
+		if start < 0 || (*out)[len(*out)-1].Kind == rawKind || !castOperand((*out)[start:]) ||
+			start > 0 && (*out)[start-1].Kind == sql.TokWord && typedLiteral[(*out)[start-1].Value] {
+			return 0, false
+		}
+		j := i + 2
+		if toks[j].IsOp("(") {
+			_, closing := callArgs(toks, j)
+			if closing < 0 {
+				return 0, false
+			}
+			j = closing + 1
+		}
+		base := append([]sql.Token(nil), (*out)[start:]...)
+		*out = (*out)[:start]
+		*out = append(*out, raw(base[0], "__sf_to_text("))
+		*out = append(*out, base...)
+		*out = append(*out, raw(t, ")"))
+		return j - i, true
 	// v:a.b[0] — a path into a VARIANT.
 	case t.IsOp(":") && i > 0 && (isIdent(prev) || prev.IsOp(")") || prev.IsOp("]")) && isIdent(toks[i+1]):
 		return rewritePath(out, toks, i)
@@ -391,13 +456,14 @@ func rewritePath(out *[]sql.Token, toks []sql.Token, i int) (int, bool) {
 }
 
 // baseStart finds where the expression that ends out begins: an identifier chain
-// (a.b.c), or a parenthesised expression with the function name before it.
+// (a.b.c), a literal, or a parenthesised expression, each with any function name and
+// subscripts ([0]) around it.
 func baseStart(out []sql.Token) int {
 	k := len(out) - 1
 	if k < 0 {
 		return -1
 	}
-	if out[k].IsOp(")") || out[k].IsOp("]") {
+	for out[k].IsOp(")") || out[k].IsOp("]") {
 		depth := 0
 		for ; k >= 0; k-- {
 			switch {
@@ -410,15 +476,25 @@ func baseStart(out []sql.Token) int {
 				break
 			}
 		}
-		if k < 0 {
-			return -1
+		if k <= 0 {
+			return k
 		}
-		if k > 0 && isIdent(out[k-1]) {
+		prev := out[k-1]
+		switch {
+		case out[k].IsOp("(") && isIdent(prev) && !(prev.Kind == sql.TokWord && notFunction[prev.Value]):
 			k--
+		case out[k].IsOp("[") && (isIdent(prev) || prev.IsOp(")") || prev.IsOp("]")):
+			k--
+		default:
+			return k
 		}
 	}
 	for k >= 2 && out[k-1].IsOp(".") && isIdent(out[k-2]) {
 		k -= 2
+	}
+	// x::VARIANT::STRING: the earlier cast belongs to the operand.
+	if k >= 2 && out[k-1].IsOp("::") {
+		return baseStart(out[:k-1])
 	}
 	return k
 }

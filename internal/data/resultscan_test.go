@@ -170,6 +170,8 @@ func TestRewriteText(t *testing.T) {
 		{"SELECT DATEDIFF('MM', a, b)", "SELECT DATEDIFF ( 'month' , a , b )"},
 		{"SELECT DATEADD(fortnight, 1, d)", "SELECT DATEADD ( fortnight , 1 , d )"},
 		{"SELECT v:a.b[0]::string", `SELECT json_extract_string(CAST( v  AS JSON), '$."a"."b"[0]') :: string`},
+		{"SELECT f(x)[0]['k']::string", `SELECT __sf_to_text( f ( x ) [ 0 ] [ 'k' ] )`},
+		{"SELECT t.v::VARCHAR(5), f(x)::text", `SELECT __sf_to_text( t . v ) , __sf_to_text( f ( x ) )`},
 		{"SELECT t.v:\"x y\"['z']", `SELECT json_extract(CAST( t . v  AS JSON), '$."x y"."z"')`},
 		{"SELECT f(x):k", `SELECT json_extract(CAST( f ( x )  AS JSON), '$."k"')`},
 		{"SELECT DECODE(a, 1, 'x', 'y')", "SELECT (CASE WHEN a IS NOT DISTINCT FROM 1 THEN 'x' ELSE 'y' END)"},
@@ -219,6 +221,7 @@ func FuzzExpandSources(f *testing.F) {
 		`SELECT TO_NUMBER('1.5', 10, 2), OBJECT_CONSTRUCT('a', NULL), DECODE(t.a, NULL, 1, 2)`,
 		`SHOW USERS ->> SELECT * FROM $1`,
 		`CREATE VIEW v AS SELECT * FROM TABLE(RESULT_SCAN('q1'))`,
+		`SELECT (x)::STRING, CASE WHEN a THEN b END::TEXT, f(y)[0]['k']::VARCHAR(3), z::VARIANT::STRING`,
 	} {
 		f.Add(s)
 	}

@@ -354,8 +354,13 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 			return err
 		}
 		for _, ref := range st.Refs {
-			if _, err := e.resolveRef(ctx, tx, s, r, ref, "CREATE "+kind); err != nil {
+			rt, err := e.resolveRef(ctx, tx, s, r, ref, "CREATE "+kind)
+			if err != nil {
 				return err
+			}
+			if rt == nil && kind == catalog.KindView {
+				// A view would freeze the creator's snapshot of the catalog.
+				return unsupported("INFORMATION_SCHEMA in a view definition")
 			}
 		}
 		t.DuckSchema = data.SchemaName(sc.Meta.ID)

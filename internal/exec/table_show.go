@@ -7,6 +7,7 @@ import (
 
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/data"
 	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
@@ -296,11 +297,7 @@ func (e *Engine) describeTable(ctx context.Context, s *session.Session, st *sql.
 	return set, nil
 }
 
-func internalOf(t *catalog.Table) string {
-	return quoteDuckName(t.DuckSchema) + "." + quoteDuckName(t.DuckName)
-}
-
-func quoteDuckName(s string) string { return `"` + s + `"` }
+func internalOf(t *catalog.Table) string { return data.Internal(t.DuckSchema, t.DuckName) }
 
 // informationSchema builds <db>.INFORMATION_SCHEMA.<view> for the active roles, or
 // returns nil for an unknown view.
@@ -336,10 +333,18 @@ func (e *Engine) informationSchema(ctx context.Context, tx store.Tx, s *session.
 			result.Fixed("BYTES"), result.Fixed("RETENTION_TIME"), ts("CREATED"), ts("LAST_ALTERED"), result.Text("AUTO_CLUSTERING_ON"),
 			result.Text("COMMENT"), result.Text("IS_TEMPORARY"),
 		}}
+		counts := map[string]int64{}
 		for _, kind := range []string{catalog.KindTable, catalog.KindView} {
 			list, err := visibleTables(ctx, tx, s, r, kind, db, "")
 			if err != nil {
 				return nil, err
+			}
+			if kind == catalog.KindTable && e.cfg.Data != nil && len(list) > 0 {
+				internals := make([]string, len(list))
+				for i, t := range list {
+					internals[i] = internalOf(t)
+				}
+				counts = e.cfg.Data.RowCounts(ctx, internals)
 			}
 			for _, t := range list {
 				typ := "BASE TABLE"
@@ -347,7 +352,7 @@ func (e *Engine) informationSchema(ctx context.Context, tx store.Tx, s *session.
 				if kind == catalog.KindView {
 					typ = "VIEW"
 				} else {
-					rows, bytes = e.rowCount(ctx, t), int64(0)
+					rows, bytes = counts[internalOf(t)], int64(0)
 				}
 				set.Rows = append(set.Rows, []any{t.Database, t.Schema, t.Name, t.Meta.Owner, typ, yesNo(t.TableType == "TRANSIENT"),
 					nil, rows, bytes, t.RetentionTime, t.Meta.Created, t.Meta.Modified, "NO", nilIfEmpty(t.Comment), yesNo(t.TableType == "TEMPORARY")})
@@ -410,14 +415,6 @@ func (e *Engine) informationSchema(ctx context.Context, tx store.Tx, s *session.
 		return set, nil
 	}
 	return nil, nil
-}
-
-func (e *Engine) rowCount(ctx context.Context, t *catalog.Table) any {
-	if e.cfg.Data == nil {
-		return nil
-	}
-	n := e.cfg.Data.RowCounts(ctx, []string{internalOf(t)})
-	return n[internalOf(t)]
 }
 
 func yesNo(b bool) string {
