@@ -198,6 +198,14 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 			return err
 		}
 		out, err = authn.Authenticate(ctx, tx, acct, req)
+		if err == nil && out != nil && out.Err == nil && req.Sessions != nil {
+			// Warm the record cache with the grant generation that newSession reads in
+			// the write transaction (authz.CanUseRole): a hit there keeps a SQLite point
+			// read off the single writer. Only a View fills the cache.
+			if _, gerr := catalog.GrantGeneration(ctx, tx, acct.Name); gerr != nil && !catalog.IsNotFound(gerr) {
+				return gerr
+			}
+		}
 		return err
 	})
 	if err != nil {
