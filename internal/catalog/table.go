@@ -44,6 +44,9 @@ type Table struct {
 	Comment       string   `json:"comment,omitempty"`
 	Columns       []Column `json:"columns"`
 	Text          string   `json:"text,omitempty"` // a view's CREATE statement
+	// Sources are the tables and views a view reads, resolved when it was created;
+	// the view's owner must keep SELECT on them (checked at query time).
+	Sources []Object `json:"sources,omitempty"`
 	RetentionTime int64    `json:"retention_time"`
 	DuckSchema    string   `json:"duck_schema"`
 	DuckName      string   `json:"duck_name"`

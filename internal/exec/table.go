@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/firn/firn/internal/authz"
@@ -225,6 +226,11 @@ func (e *Engine) resolveRef(ctx context.Context, tx store.Tx, s *session.Session
 			return nil, missingObject(db, schema, name)
 		}
 	}
+	if t.Kind == catalog.KindView && !ref.Target {
+		if err := checkViewOwner(ctx, tx, r.Snap, s.Account, t, 0); err != nil {
+			return nil, err
+		}
+	}
 	ref.Internal = data.Internal(t.DuckSchema, t.DuckName)
 	return t, nil
 }
@@ -361,6 +367,9 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 			if rt == nil && kind == catalog.KindView {
 				// A view would freeze the creator's snapshot of the catalog.
 				return unsupported("INFORMATION_SCHEMA in a view definition")
+			}
+			if rt != nil && kind == catalog.KindView && !slices.Contains(t.Sources, rt.Object()) {
+				t.Sources = append(t.Sources, rt.Object())
 			}
 		}
 		t.DuckSchema = data.SchemaName(sc.Meta.ID)

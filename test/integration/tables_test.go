@@ -195,6 +195,18 @@ func TestTables(t *testing.T) {
 		if got := one(t, r1, "SELECT count(*) FROM D1.PUBLIC.OWNERS_VIEW"); got != "2" {
 			t.Errorf("view count %s", got)
 		}
+		// ... but the owner's rights are checked when the view runs: once its owner
+		// role lacks SELECT on the source, nobody can read through the view.
+		mustExec(t, c, "CREATE ROLE VOWN", "GRANT OWNERSHIP ON VIEW D1.PUBLIC.OWNERS_VIEW TO ROLE VOWN COPY CURRENT GRANTS")
+		_, err = r1.ExecContext(ctx, "SELECT * FROM D1.PUBLIC.OWNERS_VIEW")
+		if se := sfErr(t, err, 2003); se != nil && !strings.Contains(se.Message, "Failure during expansion of view 'OWNERS_VIEW'") {
+			t.Errorf("view whose owner lost SELECT: %v", se.Message)
+		}
+		mustExec(t, c, "GRANT USAGE ON DATABASE D1 TO ROLE VOWN", "GRANT USAGE ON SCHEMA D1.PUBLIC TO ROLE VOWN",
+			"GRANT SELECT ON TABLE D1.PUBLIC.SECRET_T TO ROLE VOWN")
+		if got := one(t, r1, "SELECT count(*) FROM D1.PUBLIC.OWNERS_VIEW"); got != "2" {
+			t.Errorf("view count after granting its owner SELECT: %s", got)
+		}
 		mustExec(t, c, "GRANT SELECT ON FUTURE VIEWS IN SCHEMA D1.PUBLIC TO ROLE R1", "CREATE VIEW LATER_V AS SELECT 1 AS ONE")
 		if got := one(t, r1, "SELECT ONE FROM D1.PUBLIC.LATER_V"); got != "1" {
 			t.Errorf("future view grant: %s", got)
