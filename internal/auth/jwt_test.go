@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -248,7 +249,11 @@ func TestJWTCheckTimes(t *testing.T) {
 		{"negative", -1, sec(time.Minute), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := j.checkTimes(jwt.MapClaims{"iat": tt.iat, "exp": tt.exp})
+			c := &jwtClaims{
+				Iat: json.RawMessage(strconv.FormatFloat(tt.iat, 'f', -1, 64)),
+				Exp: json.RawMessage(strconv.FormatFloat(tt.exp, 'f', -1, 64)),
+			}
+			err := j.checkTimes(c)
 			if (err == nil) != tt.ok {
 				t.Fatalf("checkTimes = %v; want ok=%v", err, tt.ok)
 			}

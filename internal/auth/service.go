@@ -209,6 +209,13 @@ func (s *Service) login(ctx context.Context, req *LoginRequest, authName string)
 		return err
 	})
 	if err != nil {
+		if catalog.IsNotFound(err) && acct != nil && s.cfg.Ingress != nil {
+			// An unknown user from an address the account's policy blocks gets the same
+			// refusal a known user would, so blocked clients cannot probe for names.
+			if e := s.cfg.Ingress.Enforce(ctx, acct.Name, "", req.ClientIP); e != nil {
+				return nil, req.LoginName, factor, e
+			}
+		}
 		if catalog.IsNotFound(err) {
 			e := sferr.IncorrectCredentials()
 			if r, ok := authn.(UnknownRefuser); ok {

@@ -235,6 +235,9 @@ func TestNetworkPolicies(t *testing.T) {
 		// A wrong password from a blocked address reveals nothing about the password.
 		err = e.from(t, "127.0.0.3", "U", "wrong").query("SELECT 1")
 		sfErr(t, err, 390422)
+		// Nor about which users exist: an unknown user gets the same refusal.
+		err = e.from(t, "127.0.0.3", "NO_SUCH_USER", "wrong").query("SELECT 1")
+		sfErr(t, err, 390422)
 		// An active policy cannot be dropped or replaced; changing it to lock out the
 		// caller is refused.
 		_, err = admin.ExecContext(context.Background(), "DROP NETWORK POLICY P_ACCT")
