@@ -286,6 +286,14 @@ func (m *Manager) Authenticate(ctx context.Context, sessionToken string) (*Sessi
 // remaining validity. Errors: unknown master token or mismatched old token 390104,
 // expired master token (or a session idle too long) 390114.
 func (m *Manager) Renew(ctx context.Context, masterToken, oldSessionToken string) (*Session, Tokens, error) {
+	return m.RenewIf(ctx, masterToken, oldSessionToken, nil)
+}
+
+// RenewIf is Renew with a last check on the session before its token is replaced
+// (e.g. that the request comes from an address its network policy allows): when
+// check returns an error, that error is the answer and the current tokens keep
+// working, so a refused renewal does not end the session.
+func (m *Manager) RenewIf(ctx context.Context, masterToken, oldSessionToken string, check func(*Session) error) (*Session, Tokens, error) {
 	if !strings.HasPrefix(masterToken, masterPrefix) {
 		return nil, Tokens{}, sferr.InvalidToken()
 	}
@@ -322,6 +330,12 @@ func (m *Manager) Renew(ctx context.Context, masterToken, oldSessionToken string
 		if oldSessionToken != "" && subtle.ConstantTimeCompare(hashToken(oldSessionToken), rec.TokenHash) != 1 {
 			outcome = sferr.InvalidToken()
 			return nil
+		}
+		if check != nil {
+			if err := check(s); err != nil {
+				outcome = err
+				return nil
+			}
 		}
 		var nidle time.Duration
 		sv, _, nidle = m.lifetimes(ctx, rec.Account)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/params"
@@ -50,6 +51,10 @@ type loginData struct {
 
 // jsonString returns a JSON string or number as text; other kinds give "".
 func jsonString(raw json.RawMessage) string {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' &&
+		bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw[1 : n-1]) // no escapes: the text is the string
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -82,27 +87,51 @@ func jsonValue(raw json.RawMessage) any {
 	return v
 }
 
+// loginString is a login-body field read as text: a JSON string, or a number's literal
+// text; any other kind reads as "" (never an error), as jsonString does.
+type loginString string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *loginString) UnmarshalJSON(b []byte) error {
+	*l = loginString(jsonString(b))
+	return nil
+}
+
+// loginBody is the part of a login request's data object firn reads. Decoding into a
+// struct skips the fields it does not name (CLIENT_ENVIRONMENT and the like) instead
+// of copying each into a map.
+type loginBody struct {
+	LoginName         loginString     `json:"LOGIN_NAME"`
+	Authenticator     loginString     `json:"AUTHENTICATOR"`
+	Password          loginString     `json:"PASSWORD"`
+	Token             loginString     `json:"TOKEN"`
+	Passcode          loginString     `json:"PASSCODE"`
+	ClientAppID       loginString     `json:"CLIENT_APP_ID"`
+	ClientAppVersion  loginString     `json:"CLIENT_APP_VERSION"`
+	AccountName       loginString     `json:"ACCOUNT_NAME"`
+	SessionParameters json.RawMessage `json:"SESSION_PARAMETERS"`
+}
+
 // parseLogin builds a LoginRequest from a login body and URL (reference §2).
 func parseLogin(r *http.Request, body []byte, hostAcct func(string) string) (*auth.LoginRequest, *sferr.Error) {
 	var env struct {
-		Data map[string]json.RawMessage `json:"data"`
+		Data *loginBody `json:"data"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || env.Data == nil {
 		return nil, errBadBody()
 	}
 	d := env.Data
-	get := func(k string) string { return jsonString(d[k]) }
 	req := &auth.LoginRequest{
-		LoginName:     get("LOGIN_NAME"),
-		Authenticator: strings.ToUpper(strings.TrimSpace(get("AUTHENTICATOR"))),
-		Password:      get("PASSWORD"),
-		Token:         get("TOKEN"),
-		Passcode:      get("PASSCODE"),
-		ClientApp:     get("CLIENT_APP_ID"),
-		ClientVersion: get("CLIENT_APP_VERSION"),
+		LoginName:     string(d.LoginName),
+		Authenticator: strings.ToUpper(strings.TrimSpace(string(d.Authenticator))),
+		Password:      string(d.Password),
+		Token:         string(d.Token),
+		Passcode:      string(d.Passcode),
+		ClientApp:     string(d.ClientAppID),
+		ClientVersion: string(d.ClientAppVersion),
 		ClientIP:      clientIP(r),
 	}
-	acct := get("ACCOUNT_NAME")
+	acct := string(d.AccountName)
 	if i := strings.IndexByte(acct, '.'); i >= 0 {
 		acct = acct[:i]
 	}
@@ -116,7 +145,7 @@ func parseLogin(r *http.Request, body []byte, hostAcct func(string) string) (*au
 	req.Schema = q.Get("schemaName")
 	req.Warehouse = q.Get("warehouse")
 	req.Role = q.Get("roleName")
-	if raw, ok := d["SESSION_PARAMETERS"]; ok {
+	if raw := d.SessionParameters; raw != nil {
 		var sp map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &sp); err == nil && len(sp) > 0 {
 			req.SessionParams = make(map[string]any, len(sp))

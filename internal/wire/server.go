@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -219,11 +220,20 @@ func marshalEnvelope(success bool, code, msg string, data any) ([]byte, error) {
 	return b, nil
 }
 
-// writeBody writes an encoded envelope with HTTP 200.
+// Reply header values, shared read-only (net/http never modifies them): assigning
+// canonical keys directly skips Header.Set's allocations on every reply.
+var (
+	hdrJSON    = []string{"application/json"}
+	hdrNoStore = []string{"no-store"}
+)
+
+// writeBody writes an encoded envelope with HTTP 200. The explicit Content-Length
+// keeps replies longer than net/http's 2 KiB buffer from being chunked.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

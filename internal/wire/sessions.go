@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
 )
 
@@ -38,17 +39,19 @@ func (s *Server) handleRenew(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sferr.New("000601", "08P01", "Unsupported token request type."), nil)
 		return
 	}
-	sess, tok, err := s.sessions.Renew(r.Context(), bearer(r), tb.OldSessionToken)
+	// Host binding and network policy are checked before the token is replaced, so a
+	// refused renewal leaves the session as it was.
+	sess, tok, err := s.sessions.RenewIf(r.Context(), bearer(r), tb.OldSessionToken, func(sess *session.Session) error {
+		if e := s.checkHost(r, sess); e != nil {
+			return e
+		}
+		if e := s.checkIngress(r, sess); e != nil {
+			return e
+		}
+		return nil
+	})
 	if err != nil {
 		s.writeError(w, r, sferr.As(err), nil)
-		return
-	}
-	if e := s.checkHost(r, sess); e != nil {
-		s.writeError(w, r, e, nil)
-		return
-	}
-	if e := s.checkIngress(r, sess); e != nil {
-		s.writeError(w, r, e, nil)
 		return
 	}
 	s.writeOK(w, r, "", "", renewData{
