@@ -23,7 +23,7 @@ for lab in before final; do
 done
 trap 'kill ${PID[before]} ${PID[final]}' EXIT
 for r in 1 2 3; do
- for close in false true; do
+ for close in ${CLOSES:-false true}; do
   for m in jwt-login pat-login; do
    for lab in before final; do
     case $lab in before) PORT=18901;; final) PORT=18902;; esac

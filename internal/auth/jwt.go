@@ -2,20 +2,15 @@ package auth
 
 import (
 	"context"
-	"crypto"
 	"crypto/rsa"
-	_ "crypto/sha256" // RS256
-	_ "crypto/sha512" // RS384, RS512
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/sferr"
@@ -53,6 +48,7 @@ type JWT struct {
 	now          func() time.Time
 	skew         time.Duration
 	organization string
+	parser       *jwt.Parser
 	keys         keyCache
 }
 
@@ -68,6 +64,8 @@ func NewJWT(now func() time.Time, skew time.Duration, org string) *JWT {
 	}
 	return &JWT{
 		now: now, skew: skew, organization: strings.ToUpper(org),
+		// Time claims are checked by hand: Node sends milliseconds.
+		parser: jwt.NewParser(jwt.WithValidMethods(jwtMethods), jwt.WithoutClaimsValidation()),
 	}
 }
 
@@ -88,134 +86,44 @@ type jwtIdentity struct {
 	bad  error          // a claim problem found while identifying
 }
 
-// jwtHeader is the part of a JOSE header a key-pair JWT is checked on.
-type jwtHeader struct {
-	Alg string `json:"alg"`
-}
-
-// claimString is a string claim; any other JSON kind reads as "" (no error), as
-// golang-jwt's GetSubject / GetIssuer did.
-type claimString string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (c *claimString) UnmarshalJSON(b []byte) error {
-	*c = ""
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*c = claimString(s)
-		}
-	}
-	return nil
-}
-
-// jwtClaims are the claims a key-pair JWT is checked on. The time claims are kept raw
-// so that only JSON numbers are accepted (see numericDate).
-type jwtClaims struct {
-	Iss claimString     `json:"iss"`
-	Sub claimString     `json:"sub"`
-	Iat json.RawMessage `json:"iat"`
-	Exp json.RawMessage `json:"exp"`
-	Nbf json.RawMessage `json:"nbf"`
-}
-
-// splitJWT splits a compact JWS into its three segments.
-func splitJWT(tok string) (header, claims, sig string, ok bool) {
-	i := strings.IndexByte(tok, '.')
-	j := strings.LastIndexByte(tok, '.')
-	if i < 0 || i == j || strings.IndexByte(tok[i+1:j], '.') >= 0 {
-		return "", "", "", false
-	}
-	return tok[:i], tok[i+1 : j], tok[j+1:], true
-}
-
-// parseUnverified decodes a token's header and claims without checking anything.
-func parseUnverified(tok string) (*jwtHeader, *jwtClaims, error) {
-	h64, c64, _, ok := splitJWT(tok)
-	if !ok {
-		return nil, nil, errors.New("jwt: token is not three dot-separated segments")
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(h64)
-	if err != nil {
-		return nil, nil, fmt.Errorf("jwt: header: %w", err)
-	}
-	var h jwtHeader
-	if err := json.Unmarshal(hb, &h); err != nil {
-		return nil, nil, fmt.Errorf("jwt: header: %w", err)
-	}
-	cb, err := base64.RawURLEncoding.DecodeString(c64)
-	if err != nil {
-		return nil, nil, fmt.Errorf("jwt: claims: %w", err)
-	}
-	var c jwtClaims
-	if err := json.Unmarshal(cb, &c); err != nil {
-		return nil, nil, fmt.Errorf("jwt: claims: %w", err)
-	}
-	return &h, &c, nil
-}
-
-// hashOf is the digest each accepted algorithm signs with.
-func hashOf(alg string) (crypto.Hash, bool) {
-	switch alg {
-	case "RS256":
-		return crypto.SHA256, true
-	case "RS384":
-		return crypto.SHA384, true
-	case "RS512":
-		return crypto.SHA512, true
-	}
-	return 0, false
-}
-
-// verifySignature checks tok's RSASSA-PKCS1-v1_5 signature under alg with pub.
-func verifySignature(tok, alg string, pub *rsa.PublicKey) error {
-	h, ok := hashOf(alg)
-	if !ok {
-		return fmt.Errorf("jwt: signing method %q is not accepted", alg)
-	}
-	_, _, s64, _ := splitJWT(tok)
-	sig, err := base64.RawURLEncoding.DecodeString(s64)
-	if err != nil {
-		return fmt.Errorf("jwt: signature: %w", err)
-	}
-	hh := h.New()
-	hh.Write([]byte(tok[:len(tok)-len(s64)-1]))
-	if err := rsa.VerifyPKCS1v15(pub, h, hh.Sum(nil), sig); err != nil {
-		return fmt.Errorf("jwt: signature: %w", err)
-	}
-	return nil
-}
-
 // Authenticate implements Authenticator. The user is identified from the claims
 // before the signature is checked, so that refusals of a known user are recorded in
-// its login history; only a verified signature (RS256, RS384 or RS512 with the key
-// slot iss names) and valid time claims succeed. The token is parsed by hand into
-// the few claims checked (a golang-jwt MapClaims parse cost more than the checks).
+// its login history; only a verified signature and valid time claims succeed.
 func (j *JWT) Authenticate(ctx context.Context, tx store.Tx, acct *catalog.Account, req *LoginRequest) (*Outcome, error) {
-	h, c, err := parseUnverified(req.Token)
-	if err != nil {
+	var id *jwtIdentity
+	var lookupErr error
+	tok, err := j.parser.Parse(req.Token, func(t *jwt.Token) (any, error) {
+		id, lookupErr = j.identify(ctx, tx, acct, t.Claims)
+		switch {
+		case lookupErr != nil:
+			return nil, lookupErr
+		case id.bad != nil:
+			return nil, id.bad
+		case id.key == nil:
+			return nil, errors.New("jwt: fingerprint matches no key of the user")
+		}
+		return id.key, nil
+	})
+	if id == nil && lookupErr == nil {
+		// The key function did not run (malformed token or a refused algorithm): still
+		// name the user when the claims can be read, for its login history.
+		if t, _, perr := j.parser.ParseUnverified(req.Token, jwt.MapClaims{}); perr == nil {
+			id, lookupErr = j.identify(ctx, tx, acct, t.Claims)
+		}
+	}
+	if lookupErr != nil {
+		if errors.Is(lookupErr, store.ErrNotFound) {
+			return nil, lookupErr
+		}
+		return nil, fmt.Errorf("jwt: find user: %w", lookupErr)
+	}
+	if id == nil {
 		e := JWTInvalid()
 		e.Cause = fmt.Errorf("jwt: unreadable token: %w", err)
 		return nil, e
 	}
-	id, err := j.identify(ctx, tx, acct, string(c.Sub), string(c.Iss))
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("jwt: find user: %w", err)
-	}
-	switch {
-	case !slices.Contains(jwtMethods, h.Alg):
-		err = fmt.Errorf("jwt: signing method %q is not accepted", h.Alg)
-	case id.bad != nil:
-		err = id.bad
-	case id.key == nil:
-		err = errors.New("jwt: fingerprint matches no key of the user")
-	default:
-		if err = verifySignature(req.Token, h.Alg, id.key); err == nil {
-			err = j.checkTimes(c)
-		}
+	if err == nil {
+		err = j.checkTimes(tok.Claims)
 	}
 	if err != nil {
 		e := JWTInvalid()
@@ -228,7 +136,9 @@ func (j *JWT) Authenticate(ctx context.Context, tx store.Tx, acct *catalog.Accou
 // identify reads iss and sub, resolves the user in acct and picks the key slot whose
 // fingerprint iss names. Problems with the claims are reported in bad once the user is
 // known; an unknown user is an error wrapping store.ErrNotFound.
-func (j *JWT) identify(ctx context.Context, tx store.Tx, acct *catalog.Account, sub, iss string) (*jwtIdentity, error) {
+func (j *JWT) identify(ctx context.Context, tx store.Tx, acct *catalog.Account, c jwt.Claims) (*jwtIdentity, error) {
+	sub, _ := c.GetSubject()
+	iss, _ := c.GetIssuer()
 	acctPart, userPart, ok := strings.Cut(sub, ".")
 	if !ok || acctPart == "" || userPart == "" {
 		return nil, fmt.Errorf("jwt: sub %q is not ACCOUNT.USER: %w", sub, store.ErrNotFound)
@@ -283,16 +193,20 @@ func (j *JWT) accountMatches(part, account string) bool {
 }
 
 // checkTimes validates iat, exp and nbf, reading values above 1e11 as milliseconds.
-func (j *JWT) checkTimes(c *jwtClaims) error {
-	iat, err := numericDate(c.Iat, "iat", true)
+func (j *JWT) checkTimes(c jwt.Claims) error {
+	mc, ok := c.(jwt.MapClaims)
+	if !ok {
+		return errors.New("jwt: unexpected claims type")
+	}
+	iat, err := numericDate(mc, "iat", true)
 	if err != nil {
 		return err
 	}
-	exp, err := numericDate(c.Exp, "exp", true)
+	exp, err := numericDate(mc, "exp", true)
 	if err != nil {
 		return err
 	}
-	nbf, err := numericDate(c.Nbf, "nbf", false)
+	nbf, err := numericDate(mc, "nbf", false)
 	if err != nil {
 		return err
 	}
@@ -312,17 +226,18 @@ func (j *JWT) checkTimes(c *jwtClaims) error {
 	return nil
 }
 
-// numericDate reads a JSON number claim (raw; nil when absent) as a time, treating
-// values above 1e11 as milliseconds. Any other JSON kind, null included, is refused.
-func numericDate(raw json.RawMessage, name string, required bool) (time.Time, error) {
-	if raw == nil {
+// numericDate reads a JSON number claim as a time, treating values above 1e11 as
+// milliseconds.
+func numericDate(mc jwt.MapClaims, name string, required bool) (time.Time, error) {
+	v, ok := mc[name]
+	if !ok {
 		if required {
 			return time.Time{}, fmt.Errorf("jwt: missing %s", name)
 		}
 		return time.Time{}, nil
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || raw[0] == '"' || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e15 {
+	f, ok := v.(float64)
+	if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e15 {
 		return time.Time{}, fmt.Errorf("jwt: %s is not a numeric date", name)
 	}
 	if f > jwtMillisThreshold {

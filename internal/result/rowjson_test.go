@@ -66,7 +66,7 @@ func TestAppendRowJSON(t *testing.T) {
 	rows := [][]any{
 		{int64(1), "2.50", 1.25, "a\"b\n<c>", true, pre, pre, pre, pre, pre, json.RawMessage(`{"k":[1,2]}`), []byte{0, 255}},
 		{nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
-		{int64(-9), "-0.01", -0.0, "\xff", false, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 12, 0, 0, 1, time.UTC),
+		{int64(-9), "-0.01", 0.0, "\xff", false, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 12, 0, 0, 1, time.UTC),
 			time.Date(1900, 1, 1, 0, 0, 0, 1, time.UTC), time.Unix(-1, 999000000), time.Unix(1e9, 0).In(time.FixedZone("", 5*3600+30*60)), map[string]any{"x": "<y>"}, []byte{}},
 	}
 	for _, style := range []EpochStyle{EpochGo, EpochDecimal} {

@@ -1,7 +1,7 @@
 package wire
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/rand"
 	"crypto/subtle"
@@ -14,18 +14,22 @@ import (
 	"time"
 
 	"github.com/firn/firn/internal/result"
+	"github.com/firn/firn/internal/sferr"
 )
 
 // Result chunks (reference §3.4). A result larger than inlineMaxRows rows or
 // inlineMaxBytes bytes of rowset JSON is answered with its first rows inline and the
 // rest as chunks the driver downloads with GET <chunkPathPrefix><queryId>/<n>, sending
-// the chunkHeaders of the reply. The rows stay in memory once, as the statement's Go
-// values: a chunk's JSON is encoded when it is requested and streamed (gzip when the
-// driver accepts it).
+// the chunkHeaders of the reply.
+//
+// Each row is encoded once, when the statement ends, straight from the statement's Go
+// values into its chunk's JSON, which is kept gzip-compressed; the Go values are not
+// kept (they take several times the JSON's size), nor is any uncompressed copy. A
+// chunk is sent as stored to drivers that accept gzip (both do) and decompressed on
+// the fly for others.
 const (
-	inlineMaxRows    = 1000
-	inlineMaxBytes   = 1 << 20
-	chunkTargetBytes = 1 << 20
+	inlineMaxRows  = 1000
+	inlineMaxBytes = 1 << 20
 
 	chunkPathPrefix = "/firn/chunks/"
 	// chunkKeyHeader carries a result's chunk key. Drivers send chunkHeaders with every
@@ -33,16 +37,16 @@ const (
 	chunkKeyHeader = "X-Firn-Chunk-Key"
 )
 
-// chunkSet is a result's rows beyond the inline rowset, split into chunks.
+// chunkTargetBytes is the uncompressed size a chunk is cut at (its last row may pass
+// it); a variable so that tests can make small results span several chunks.
+var chunkTargetBytes int64 = 1 << 20
+
+// chunkSet is a result's rows beyond the inline rowset, as gzip-compressed chunks.
 type chunkSet struct {
 	key   string
-	cols  []result.Column
-	rows  [][]any // the statement's rows (shared, never modified)
-	loc   *time.Location
-	style result.EpochStyle
-	// bounds[i] and bounds[i+1] delimit chunk i's rows; sizes[i] is its body length.
-	bounds []int
-	sizes  []int64
+	gz    [][]byte // chunk i's body, gzip-compressed
+	rows  []int    // chunk i's row count
+	sizes []int64  // chunk i's uncompressed length
 }
 
 // chunkMeta is one entry of a reply's chunks array.
@@ -54,9 +58,8 @@ type chunkMeta struct {
 }
 
 // encodeResultRows encodes set's rows: the inline rowset (a JSON array) and, when the
-// result is larger than the inline limits, the chunkSet for the rest. Every row is
-// encoded here once (and the chunks' encodings discarded), so an unencodable value
-// fails the statement rather than a chunk download, and chunk sizes are exact.
+// result is larger than the inline limits, the chunkSet for the rest. An unencodable
+// value fails the statement, never a chunk download.
 func encodeResultRows(set *result.Set, loc *time.Location, style result.EpochStyle) ([]byte, int, *chunkSet, error) {
 	inline := []byte{'['}
 	n := 0
@@ -78,24 +81,39 @@ func encodeResultRows(set *result.Set, loc *time.Location, style result.EpochSty
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	cs := &chunkSet{key: key, cols: set.Columns, rows: set.Rows, loc: loc, style: style, bounds: []int{n}}
+	cs := &chunkSet{key: key}
 	var (
+		out  bytes.Buffer
+		zw   *gzip.Writer
 		buf  []byte
+		rows int
 		size int64
 	)
+	zw, _ = gzip.NewWriterLevel(&out, gzip.BestSpeed)
 	for i := n; i < len(set.Rows); i++ {
-		buf, err = result.AppendRowJSON(buf[:0], set.Rows[i], set.Columns, loc, style)
-		if err != nil {
+		buf = buf[:0]
+		if rows > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = result.AppendRowJSON(buf, set.Rows[i], set.Columns, loc, style); err != nil {
 			return nil, 0, nil, fmt.Errorf("row %d: %w", i, err)
 		}
-		if i > cs.bounds[len(cs.bounds)-1] {
-			size++ // the comma before the row
+		if _, err = zw.Write(buf); err != nil {
+			return nil, 0, nil, fmt.Errorf("wire: compress chunk: %w", err)
 		}
+		rows++
 		size += int64(len(buf))
 		if size >= chunkTargetBytes || i == len(set.Rows)-1 {
-			cs.bounds = append(cs.bounds, i+1)
+			if err = zw.Close(); err != nil {
+				return nil, 0, nil, fmt.Errorf("wire: compress chunk: %w", err)
+			}
+			b := bytes.Clone(out.Bytes())
+			cs.gz = append(cs.gz, b)
+			cs.rows = append(cs.rows, rows)
 			cs.sizes = append(cs.sizes, size)
-			size = 0
+			out.Reset()
+			zw.Reset(&out)
+			rows, size = 0, 0
 		}
 	}
 	return inline, n, cs, nil
@@ -110,7 +128,7 @@ func newChunkKey() (string, error) {
 }
 
 // count returns the number of chunks.
-func (cs *chunkSet) count() int { return len(cs.sizes) }
+func (cs *chunkSet) count() int { return len(cs.gz) }
 
 // metas returns the chunks array for a reply; base is the scheme and host the query
 // request came to.
@@ -119,36 +137,12 @@ func (cs *chunkSet) metas(base, queryID string) []chunkMeta {
 	for i := range out {
 		out[i] = chunkMeta{
 			URL:              base + chunkPathPrefix + queryID + "/" + strconv.Itoa(i),
-			RowCount:         cs.bounds[i+1] - cs.bounds[i],
+			RowCount:         cs.rows[i],
 			UncompressedSize: cs.sizes[i],
-			// Compressed on the fly when the driver accepts gzip; drivers use these
-			// sizes only for logging and memory estimates.
-			CompressedSize: cs.sizes[i],
+			CompressedSize:   int64(len(cs.gz[i])),
 		}
 	}
 	return out
-}
-
-// writeChunk streams chunk i's rows: JSON arrays separated by commas, no brackets.
-func (cs *chunkSet) writeChunk(w io.Writer, i int) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var (
-		buf []byte
-		err error
-	)
-	for r := cs.bounds[i]; r < cs.bounds[i+1]; r++ {
-		buf = buf[:0]
-		if r > cs.bounds[i] {
-			buf = append(buf, ',')
-		}
-		if buf, err = result.AppendRowJSON(buf, cs.rows[r], cs.cols, cs.loc, cs.style); err != nil {
-			return fmt.Errorf("row %d: %w", r, err)
-		}
-		if _, err = bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
 }
 
 // baseURL is the scheme and host a request came to, for absolute chunk URLs.
@@ -184,26 +178,29 @@ func (s *Server) handleChunk(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	// Not application/json: a chunk body alone is not a JSON document, and the Node
+	// driver's HTTP client parses application/json bodies (as from S3, octet-stream).
+	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Cache-Control", "no-store")
-	var out io.Writer = w
-	var gz *gzip.Writer
 	if acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")
-		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-		out = gz
-	} else {
-		h.Set("Content-Length", strconv.FormatInt(cs.sizes[n], 10))
+		h.Set("Content-Length", strconv.Itoa(len(cs.gz[n])))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(cs.gz[n])
+		return
+	}
+	h.Set("Content-Length", strconv.FormatInt(cs.sizes[n], 10))
+	zr, err := gzip.NewReader(bytes.NewReader(cs.gz[n]))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "wire: read result chunk", "query_id", id, "chunk", n, "err", err)
+		s.writeError(w, r, sferr.Internal(), nil)
+		return
 	}
 	w.WriteHeader(http.StatusOK)
-	err = cs.writeChunk(out, n)
-	if err == nil && gz != nil {
-		err = gz.Close()
-	}
-	if err != nil {
-		s.log.ErrorContext(r.Context(), "wire: write result chunk", "query_id", id, "chunk", n, "err", err)
+	if _, err := io.Copy(w, zr); err != nil {
 		// The status is sent: break the connection so that the driver cannot take a
 		// cut-short body for the whole chunk.
+		s.log.ErrorContext(r.Context(), "wire: write result chunk", "query_id", id, "chunk", n, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -139,6 +139,12 @@ func (e *fakeExec) Execute(ctx context.Context, s *session.Session, req *exec.Re
 		return &result.Set{Type: result.Select, Columns: []result.Column{{Name: "1", Type: "fixed", Precision: 1}}, Rows: [][]any{{int64(1)}}}, nil
 	case sql == "SELECT ALLTYPES":
 		return allTypes(), nil
+	case strings.HasPrefix(sql, "BIG "): // BIG <rows>: bigSet (chunks_test.go)
+		var n int
+		if _, err := fmt.Sscanf(sql, "BIG %d", &n); err != nil {
+			return nil, sferr.Syntax(1, 0, sql)
+		}
+		return bigSet(n), nil
 	case sql == "INSERT":
 		return &result.Set{Type: result.Insert, Columns: []result.Column{result.Fixed("number of rows inserted")}, Rows: [][]any{{int64(3)}}}, nil
 	case sql == "EMPTY INSERT":

@@ -190,7 +190,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	got, started := s.queries.start(q)
 	if started {
-		go s.run(ctx, q, sess, req)
+		go s.run(ctx, q, sess, req, baseURL(r))
 	} else {
 		cancel()
 	}
@@ -239,8 +239,8 @@ func (s *Server) execute(ctx context.Context, sess *session.Session, req *exec.R
 	return set, err
 }
 
-// run executes q and records its outcome.
-func (s *Server) run(ctx context.Context, q *query, sess *session.Session, req *exec.Request) {
+// run executes q and records its outcome; base is the scheme and host for chunk URLs.
+func (s *Server) run(ctx context.Context, q *query, sess *session.Session, req *exec.Request, base string) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.ErrorContext(ctx, "wire: panic building reply", "query_id", q.id, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
@@ -278,19 +278,19 @@ func (s *Server) run(ctx context.Context, q *query, sess *session.Session, req *
 	loc := location(ps)
 
 	if set.Type == result.MultiStmt && len(set.Children) > 0 {
-		s.runMulti(q, sess, set, rp, loc)
+		s.runMulti(q, sess, set, rp, loc, base)
 		return
 	}
-	body, rows, err := s.successBody(q.id, sess, set, rp, loc, nil)
+	body, rows, chunks, err := s.successBody(q.id, sess, set, rp, loc, nil, base)
 	if err != nil {
 		s.fail(q, sferr.As(err))
 		return
 	}
-	q.end, q.status, q.rows, q.body = s.now(), statusSuccess, rows, body
+	q.end, q.status, q.rows, q.body, q.chunks = s.now(), statusSuccess, rows, body, chunks
 }
 
 // runMulti records a multi-statement parent and its children.
-func (s *Server) runMulti(q *query, sess *session.Session, set *result.Set, rp []param, loc *time.Location) {
+func (s *Server) runMulti(q *query, sess *session.Session, set *result.Set, rp []param, loc *time.Location, base string) {
 	end := s.now()
 	ids := make([]string, 0, len(set.Children))
 	types := make([]string, 0, len(set.Children))
@@ -315,9 +315,9 @@ func (s *Server) runMulti(q *query, sess *session.Session, set *result.Set, rp [
 			cerr = fmt.Errorf("statement %d of query %s has no result", i+1, q.id)
 		}
 		if cerr == nil {
-			body, rows, err := s.successBody(c.id, sess, ch.Set, rp, loc, nil)
+			body, rows, chunks, err := s.successBody(c.id, sess, ch.Set, rp, loc, nil, base)
 			if err == nil {
-				c.status, c.rows, c.body = statusSuccess, rows, body
+				c.status, c.rows, c.body, c.chunks = statusSuccess, rows, body, chunks
 				ids = append(ids, c.id)
 				types = append(types, strconv.FormatInt(int64(ch.Set.Type), 10))
 			}
@@ -345,12 +345,12 @@ func (s *Server) runMulti(q *query, sess *session.Session, set *result.Set, rp [
 	}
 	parent = &result.Set{Type: result.MultiStmt, Columns: parent.Columns, Rows: parent.Rows}
 	extra := map[string]any{"resultIds": strings.Join(ids, ","), "resultTypes": strings.Join(types, ",")}
-	body, rows, err := s.successBody(q.id, sess, parent, rp, loc, extra)
+	body, rows, chunks, err := s.successBody(q.id, sess, parent, rp, loc, extra, base)
 	if err != nil {
 		s.fail(q, sferr.As(err))
 		return
 	}
-	q.end, q.status, q.rows, q.body = end, statusSuccess, rows, body
+	q.end, q.status, q.rows, q.body, q.chunks = end, statusSuccess, rows, body, chunks
 }
 
 // fail records an error outcome for q.
@@ -453,21 +453,23 @@ func toRowType(c result.Column) rowType {
 
 // queryData is a successful query reply's data (reference §3.2).
 type queryData struct {
-	QueryID            string      `json:"queryId"`
-	StatementTypeID    int64       `json:"statementTypeId"`
-	Version            int         `json:"version"`
-	QueryResultFormat  string      `json:"queryResultFormat"`
-	RowType            []rowType   `json:"rowtype"`
-	RowSet             [][]*string `json:"rowset"`
-	Total              int64       `json:"total"`
-	Returned           int64       `json:"returned"`
-	Parameters         []param     `json:"parameters"`
-	FinalDatabaseName  *string     `json:"finalDatabaseName"`
-	FinalSchemaName    *string     `json:"finalSchemaName"`
-	FinalWarehouseName *string     `json:"finalWarehouseName"`
-	FinalRoleName      *string     `json:"finalRoleName"`
-	ResultIDs          string      `json:"resultIds,omitempty"`
-	ResultTypes        string      `json:"resultTypes,omitempty"`
+	QueryID            string            `json:"queryId"`
+	StatementTypeID    int64             `json:"statementTypeId"`
+	Version            int               `json:"version"`
+	QueryResultFormat  string            `json:"queryResultFormat"`
+	RowType            []rowType         `json:"rowtype"`
+	RowSet             json.RawMessage   `json:"rowset"` // the inline rows, a JSON array
+	Chunks             []chunkMeta       `json:"chunks,omitempty"`
+	ChunkHeaders       map[string]string `json:"chunkHeaders,omitempty"`
+	Total              int64             `json:"total"`
+	Returned           int64             `json:"returned"`
+	Parameters         []param           `json:"parameters"`
+	FinalDatabaseName  *string           `json:"finalDatabaseName"`
+	FinalSchemaName    *string           `json:"finalSchemaName"`
+	FinalWarehouseName *string           `json:"finalWarehouseName"`
+	FinalRoleName      *string           `json:"finalRoleName"`
+	ResultIDs          string            `json:"resultIds,omitempty"`
+	ResultTypes        string            `json:"resultTypes,omitempty"`
 }
 
 func isDML(t result.StatementType) bool { return t >= 0x3000 && t <= result.MultiInsert }
@@ -514,15 +516,15 @@ func epochStyle(sess *session.Session) result.EpochStyle {
 }
 
 // successBody encodes a successful reply for set; extra fields are merged into data.
-func (s *Server) successBody(queryID string, sess *session.Session, set *result.Set, rp []param, loc *time.Location, extra map[string]any) ([]byte, int64, error) {
+// A large result's reply carries its first rows inline and chunk URLs under base for
+// the rest, which the returned chunkSet serves (chunks.go); otherwise it is nil.
+func (s *Server) successBody(queryID string, sess *session.Session, set *result.Set, rp []param, loc *time.Location, extra map[string]any, base string) ([]byte, int64, *chunkSet, error) {
 	set = normalize(set)
-	rows, err := result.EncodeRowsStyle(set, loc, epochStyle(sess))
+	rowset, _, chunks, err := encodeResultRows(set, loc, epochStyle(sess))
 	if err != nil {
-		return nil, 0, fmt.Errorf("encode rows of query %s: %w", queryID, err)
+		return nil, 0, nil, fmt.Errorf("encode rows of query %s: %w", queryID, err)
 	}
-	if rows == nil {
-		rows = [][]*string{}
-	}
+	total := int64(len(set.Rows))
 	rts := make([]rowType, len(set.Columns))
 	for i, c := range set.Columns {
 		rts[i] = toRowType(c)
@@ -533,9 +535,9 @@ func (s *Server) successBody(queryID string, sess *session.Session, set *result.
 		Version:            1,
 		QueryResultFormat:  "json",
 		RowType:            rts,
-		RowSet:             rows,
-		Total:              int64(len(rows)),
-		Returned:           int64(len(rows)),
+		RowSet:             rowset,
+		Total:              total,
+		Returned:           total,
 		Parameters:         rp,
 		FinalDatabaseName:  strPtr(sess.Database),
 		FinalSchemaName:    strPtr(sess.Schema),
@@ -546,11 +548,15 @@ func (s *Server) successBody(queryID string, sess *session.Session, set *result.
 		d.ResultIDs, _ = extra["resultIds"].(string)
 		d.ResultTypes, _ = extra["resultTypes"].(string)
 	}
+	if chunks != nil {
+		d.Chunks = chunks.metas(base, queryID)
+		d.ChunkHeaders = map[string]string{chunkKeyHeader: chunks.key}
+	}
 	b, err := marshalEnvelope(true, "", "", d)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return b, int64(len(rows)), nil
+	return b, total, chunks, nil
 }
 
 var locations sync.Map // zone name → *time.Location

@@ -36,7 +36,8 @@ type query struct {
 	errCode  string
 	errMsg   string
 	rows     int64
-	body     []byte // the complete reply
+	body     []byte    // the complete reply
+	chunks   *chunkSet // rows beyond body's inline rowset (chunks.go), or nil
 	children []*query
 }
 
@@ -168,6 +169,14 @@ func (g *registry) lookup(id, account, user string) *query {
 		return nil
 	}
 	return q
+}
+
+// lookupAny returns the kept query with id, whoever owns it (chunk requests carry
+// the result's chunk key instead of a session token).
+func (g *registry) lookupAny(id string) *query {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.byID[id]
 }
 
 // byRequest returns session sid's query for requestID.

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -149,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /telemetry/send", s.handleTelemetry)
 	mux.HandleFunc("POST /queries/v1/query-request", s.handleQuery)
 	mux.HandleFunc("GET /queries/{id}/result", s.handleResult)
+	mux.HandleFunc("GET "+chunkPathPrefix+"{id}/{n}", s.handleChunk)
 	mux.HandleFunc("POST /queries/v1/abort-request", s.handleAbortByRequest)
 	mux.HandleFunc("POST /queries/{id}/abort-request", s.handleAbortByID)
 	mux.HandleFunc("GET /monitoring/queries/{id}", s.handleMonitoring)
@@ -227,13 +227,11 @@ var (
 	hdrNoStore = []string{"no-store"}
 )
 
-// writeBody writes an encoded envelope with HTTP 200. The explicit Content-Length
-// keeps replies longer than net/http's 2 KiB buffer from being chunked.
+// writeBody writes an encoded envelope with HTTP 200.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = hdrJSON
 	h["Cache-Control"] = hdrNoStore
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
