@@ -39,14 +39,14 @@ type Table struct {
 	// Kind is TABLE or VIEW (also the store kind).
 	Kind string `json:"kind"`
 	// TableType is "" (permanent), TRANSIENT or TEMPORARY.
-	TableType     string   `json:"table_type,omitempty"`
-	Secure        bool     `json:"secure,omitempty"`
-	Comment       string   `json:"comment,omitempty"`
-	Columns       []Column `json:"columns"`
-	Text          string   `json:"text,omitempty"` // a view's CREATE statement
+	TableType string   `json:"table_type,omitempty"`
+	Secure    bool     `json:"secure,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+	Columns   []Column `json:"columns"`
+	Text      string   `json:"text,omitempty"` // a view's CREATE statement
 	// Sources are the tables and views a view reads, resolved when it was created;
 	// the view's owner must keep SELECT on them (checked at query time).
-	Sources []Object `json:"sources,omitempty"`
+	Sources       []Object `json:"sources,omitempty"`
 	RetentionTime int64    `json:"retention_time"`
 	DuckSchema    string   `json:"duck_schema"`
 	DuckName      string   `json:"duck_name"`
