@@ -966,16 +966,18 @@ func (s *Stmt) typeName(c *cursor) (SnowType, error) {
 	return ParseType(name, args)
 }
 
-func (s *Stmt) analyzeDrop(c *cursor) error {
+// tableOrViewTarget reads what DROP and ALTER have in common: TABLE or VIEW (setting
+// the statement kind), [IF EXISTS] and the object name.
+func (s *Stmt) tableOrViewTarget(c *cursor, verb string, tableKind, viewKind Kind) error {
 	switch {
 	case c.accept("TABLE"):
-		s.Kind = KindDropTable
+		s.Kind = tableKind
 	case c.accept("VIEW"):
-		s.Kind = KindDropView
+		s.Kind = viewKind
 	default:
 		t := c.peek()
 		if t.Kind == fsql.TokWord {
-			return unsupportedFeature("DROP " + t.Value)
+			return unsupportedFeature(verb + " " + t.Value)
 		}
 		return syntaxAt(t)
 	}
@@ -987,6 +989,13 @@ func (s *Stmt) analyzeDrop(c *cursor) error {
 		return err
 	}
 	s.Name = r
+	return nil
+}
+
+func (s *Stmt) analyzeDrop(c *cursor) error {
+	if err := s.tableOrViewTarget(c, "DROP", KindDropTable, KindDropView); err != nil {
+		return err
+	}
 	c.accept("CASCADE")
 	c.accept("RESTRICT")
 	if !c.atEnd() {
@@ -996,26 +1005,10 @@ func (s *Stmt) analyzeDrop(c *cursor) error {
 }
 
 func (s *Stmt) analyzeAlter(c *cursor) error {
-	switch {
-	case c.accept("TABLE"):
-		s.Kind = KindAlterTable
-	case c.accept("VIEW"):
-		s.Kind = KindAlterView
-	default:
-		t := c.peek()
-		if t.Kind == fsql.TokWord {
-			return unsupportedFeature("ALTER " + t.Value)
-		}
-		return syntaxAt(t)
-	}
-	if c.accept("IF", "EXISTS") {
-		s.IfExists = true
-	}
-	r, err := c.name()
-	if err != nil {
+	if err := s.tableOrViewTarget(c, "ALTER", KindAlterTable, KindAlterView); err != nil {
 		return err
 	}
-	s.Name = r
+	var err error
 	a := &AlterAction{}
 	s.Alter = a
 	switch {
