@@ -63,6 +63,12 @@ type option func(*server.Config)
 // start runs a firn server on a loopback port for the duration of the test.
 func start(t testing.TB, opts ...option) *env {
 	t.Helper()
+	return startOn(t, func(context.Context) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, opts...)
+}
+
+// startOn is start with the listener that listen returns.
+func startOn(t testing.TB, listen func(context.Context) (net.Listener, error), opts ...option) *env {
+	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clock: &clock{}}
 	cfg := server.Config{DataDir: e.dir, AdminPassword: adminPassword, Now: e.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -78,7 +84,7 @@ func start(t testing.TB, opts ...option) *env {
 		cancel()
 		t.Fatalf("server.New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listen(ctx)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

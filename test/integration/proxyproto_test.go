@@ -3,12 +3,9 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"testing"
 
@@ -16,7 +13,6 @@ import (
 
 	"github.com/firn/firn/internal/edge"
 	"github.com/firn/firn/internal/edge/edgetest"
-	"github.com/firn/firn/internal/server"
 )
 
 // lbAddr is the loopback address the tests' "load balancer" dials from; the edge
@@ -26,38 +22,10 @@ const lbAddr = "127.0.0.2"
 // startEdge runs a firn server behind edge.Listen, trusting PROXY headers from lbAddr.
 func startEdge(t testing.TB, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{}}
-	cfg := server.Config{DataDir: e.dir, AdminPassword: adminPassword, Now: e.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	if testing.Verbose() {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := edge.Listen(ctx, edge.Config{Addr: "127.0.0.1:0",
-		ProxyFrom: []netip.Prefix{netip.MustParsePrefix(lbAddr + "/32")}})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		srv.Close()
-	})
-	e.srv, e.addr = srv, ln.Addr().String()
-	return e
+	return startOn(t, func(ctx context.Context) (net.Listener, error) {
+		return edge.Listen(ctx, edge.Config{Addr: "127.0.0.1:0",
+			ProxyFrom: []netip.Prefix{netip.MustParsePrefix(lbAddr + "/32")}})
+	}, opts...)
 }
 
 // viaProxy opens a gosnowflake handle whose every connection is made by p (a PROXY
