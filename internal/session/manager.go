@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,11 +29,17 @@ const (
 // that busy sessions do not cost a store write per request.
 const touchInterval = time.Minute
 
-// Token prefixes make the two kinds recognisable in logs and bug reports.
+// Token prefixes make the two kinds recognisable in logs and bug reports. A token is
+// its prefix, its session's id in decimal, a dot and 256 random bits in unpadded
+// base64url: "ST-42.3q2-…". The store keeps only the SHA-256 of the random part and
+// finds the session by its id, so no index over token hashes is needed.
 const (
 	sessionPrefix = "ST-"
 	masterPrefix  = "MT-"
 )
+
+// maxTokenLen bounds what parseToken looks at: a prefix, an int64 and 43 characters.
+const maxTokenLen = 3 + 19 + 1 + 43
 
 // Config configures a Manager.
 type Config struct {
@@ -85,20 +92,45 @@ func (m *Manager) lifetimes(ctx context.Context, account string) (sv, mv, idle t
 	return sv, mv, idle
 }
 
-// newToken returns a random token with the given prefix and its SHA-256 hash.
-func newToken(prefix string) (string, []byte, error) {
+// newSecret returns a token's random part and its SHA-256 hash.
+func newSecret() (string, []byte, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", nil, fmt.Errorf("session: random token: %w", err)
 	}
-	t := prefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return t, hashToken(t), nil
+	s := base64.RawURLEncoding.EncodeToString(b[:])
+	return s, hashSecret(s), nil
 }
 
-func hashToken(t string) []byte {
-	h := sha256.Sum256([]byte(t))
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
 	return h[:]
 }
+
+// formatToken is the token of session id with the given prefix and random part.
+func formatToken(prefix string, id int64, secret string) string {
+	return prefix + strconv.FormatInt(id, 10) + "." + secret
+}
+
+// parseToken splits a token with the given prefix into its session id and the hash
+// of its random part; ok is false for anything not shaped like a token.
+func parseToken(prefix, t string) (id int64, hash []byte, ok bool) {
+	if len(t) > maxTokenLen || !strings.HasPrefix(t, prefix) {
+		return 0, nil, false
+	}
+	digits, secret, found := strings.Cut(t[len(prefix):], ".")
+	if !found || digits == "" || digits[0] < '1' || digits[0] > '9' || secret == "" {
+		return 0, nil, false
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, nil, false
+	}
+	return id, hashSecret(secret), true
+}
+
+// sameHash compares two token hashes in constant time.
+func sameHash(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 
 // Create stores a new session for s (whose identity and initial state the caller has
 // filled in) and returns its tokens. It sets s.ID, s.Created, s.LastUsed, s.TokenExpiry
@@ -113,14 +145,16 @@ func (m *Manager) Create(ctx context.Context, s *Session) (Tokens, error) {
 	}); err != nil {
 		return Tokens{}, err
 	}
-	return p.tokens, nil
+	tok, _ := s.IssuedTokens()
+	return tok, nil
 }
 
-// Pending is a session's tokens and lifetimes, minted outside any transaction so that
-// the session can be stored inside another one (the login's).
+// Pending is a session's random token parts and lifetimes, minted outside any
+// transaction so that the session can be stored inside another one (the login's).
+// The tokens themselves also carry the session's id, known once it is stored.
 type Pending struct {
-	tokens       Tokens
-	sh, mh       []byte
+	st, mt       string // random parts
+	sh, mh       []byte // their hashes
 	sv, mv, idle time.Duration
 	now          time.Time
 }
@@ -143,18 +177,15 @@ func (m *Manager) PrepareWith(ctx context.Context, account string, sv, mv, idle 
 	if sv > mv {
 		sv = mv
 	}
-	st, sh, err := newToken(sessionPrefix)
+	st, sh, err := newSecret()
 	if err != nil {
 		return nil, err
 	}
-	mt, mh, err := newToken(masterPrefix)
+	mt, mh, err := newSecret()
 	if err != nil {
 		return nil, err
 	}
-	return &Pending{
-		tokens: Tokens{SessionToken: st, MasterToken: mt, SessionValidity: sv, MasterValidity: mv},
-		sh:     sh, mh: mh, sv: sv, mv: mv, idle: idle, now: now,
-	}, nil
+	return &Pending{st: st, mt: mt, sh: sh, mh: mh, sv: sv, mv: mv, idle: idle, now: now}, nil
 }
 
 // Insert stores s as a new session with p's tokens in tx, the caller's transaction. It
@@ -189,8 +220,12 @@ func (p *Pending) Insert(ctx context.Context, tx store.Tx, s *Session) error {
 	}
 	s.ID = rec.ID
 	s.masterHash = p.mh
-	tok := p.tokens
-	s.issued = &tok
+	s.issued = &Tokens{
+		SessionToken:    formatToken(sessionPrefix, rec.ID, p.st),
+		MasterToken:     formatToken(masterPrefix, rec.ID, p.mt),
+		SessionValidity: p.sv,
+		MasterValidity:  p.mv,
+	}
 	p.sh = nil
 	return nil
 }
@@ -229,14 +264,14 @@ func decode(rec *store.Session) (*Session, time.Duration, error) {
 // sferr.InvalidToken (390104); an expired one, or a session idle for longer than its
 // idle timeout (which ends it), gives sferr.SessionExpired (390112).
 func (m *Manager) Authenticate(ctx context.Context, sessionToken string) (*Session, error) {
-	if !strings.HasPrefix(sessionToken, sessionPrefix) {
+	id, hash, ok := parseToken(sessionPrefix, sessionToken)
+	if !ok {
 		return nil, sferr.InvalidToken()
 	}
-	hash := hashToken(sessionToken)
 	var rec *store.Session
 	err := m.st.View(ctx, func(tx store.Tx) error {
 		var err error
-		rec, err = tx.SessionByToken(ctx, hash)
+		rec, err = tx.SessionByID(ctx, id)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -244,6 +279,9 @@ func (m *Manager) Authenticate(ctx context.Context, sessionToken string) (*Sessi
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: authenticate: %w", err)
+	}
+	if !sameHash(rec.TokenHash, hash) {
+		return nil, sferr.InvalidToken()
 	}
 	s, idle, err := decode(rec)
 	if err != nil {
@@ -261,9 +299,12 @@ func (m *Manager) Authenticate(ctx context.Context, sessionToken string) (*Sessi
 	}
 	if now.Sub(s.LastUsed) >= touchInterval {
 		err := m.st.Update(ctx, func(tx store.Tx) error {
-			cur, err := tx.SessionByToken(ctx, hash)
+			cur, err := tx.SessionByID(ctx, id)
 			if err != nil {
 				return err
+			}
+			if !sameHash(cur.TokenHash, hash) {
+				return store.ErrNotFound
 			}
 			cur.LastUsed = now
 			return tx.UpdateSession(ctx, cur)
@@ -294,12 +335,12 @@ func (m *Manager) Renew(ctx context.Context, masterToken, oldSessionToken string
 // check returns an error, that error is the answer and the current tokens keep
 // working, so a refused renewal does not end the session.
 func (m *Manager) RenewIf(ctx context.Context, masterToken, oldSessionToken string, check func(*Session) error) (*Session, Tokens, error) {
-	if !strings.HasPrefix(masterToken, masterPrefix) {
+	id, mh, ok := parseToken(masterPrefix, masterToken)
+	if !ok {
 		return nil, Tokens{}, sferr.InvalidToken()
 	}
-	mh := hashToken(masterToken)
 	now := m.now()
-	st, sh, err := newToken(sessionPrefix)
+	st, sh, err := newSecret()
 	if err != nil {
 		return nil, Tokens{}, err
 	}
@@ -310,13 +351,17 @@ func (m *Manager) RenewIf(ctx context.Context, masterToken, oldSessionToken stri
 		expired bool  // the session must be deleted
 	)
 	err = m.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := tx.SessionByMaster(ctx, mh)
+		rec, err := tx.SessionByID(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			outcome = sferr.InvalidToken()
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		if !sameHash(rec.MasterHash, mh) {
+			outcome = sferr.InvalidToken()
+			return nil
 		}
 		var idle time.Duration
 		s, idle, err = decode(rec)
@@ -327,9 +372,12 @@ func (m *Manager) RenewIf(ctx context.Context, masterToken, oldSessionToken stri
 			outcome, expired = sferr.MasterExpired(), true
 			return nil
 		}
-		if oldSessionToken != "" && subtle.ConstantTimeCompare(hashToken(oldSessionToken), rec.TokenHash) != 1 {
-			outcome = sferr.InvalidToken()
-			return nil
+		if oldSessionToken != "" {
+			oid, oh, ok := parseToken(sessionPrefix, oldSessionToken)
+			if !ok || oid != rec.ID || !sameHash(oh, rec.TokenHash) {
+				outcome = sferr.InvalidToken()
+				return nil
+			}
 		}
 		if check != nil {
 			if err := check(s); err != nil {
@@ -369,7 +417,7 @@ func (m *Manager) RenewIf(ctx context.Context, masterToken, oldSessionToken stri
 		return nil, Tokens{}, outcome
 	}
 	return s, Tokens{
-		SessionToken:    st,
+		SessionToken:    formatToken(sessionPrefix, s.ID, st),
 		MasterToken:     masterToken,
 		SessionValidity: sv,
 		MasterValidity:  s.MasterExpiry.Sub(now),
@@ -384,11 +432,11 @@ func (m *Manager) Save(ctx context.Context, s *Session) error {
 		return fmt.Errorf("session: save %d: session was not issued by a Manager", s.ID)
 	}
 	err := m.st.Update(ctx, func(tx store.Tx) error {
-		rec, err := tx.SessionByMaster(ctx, s.masterHash)
+		rec, err := tx.SessionByID(ctx, s.ID)
 		if err != nil {
 			return err
 		}
-		if rec.ID != s.ID {
+		if !sameHash(rec.MasterHash, s.masterHash) {
 			return store.ErrNotFound
 		}
 		_, idle, err := decode(rec)

@@ -159,11 +159,7 @@ func (t *cacheTx) List(context.Context, string, string, string) ([]*Record, erro
 
 func (t *cacheTx) DeleteUnder(context.Context, string, string) (int, error) { return 0, t.miss() }
 
-func (t *cacheTx) SessionByToken(context.Context, []byte) (*Session, error) {
-	return nil, t.miss()
-}
-
-func (t *cacheTx) SessionByMaster(context.Context, []byte) (*Session, error) {
+func (t *cacheTx) SessionByID(context.Context, int64) (*Session, error) {
 	return nil, t.miss()
 }
 

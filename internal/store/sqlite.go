@@ -708,7 +708,7 @@ func scanSession(sc scanner) (*Session, error) {
 }
 
 // CreateSession inserts s, assigning s.ID when zero and s.Created when zero. A taken
-// ID or token hash is ErrExists.
+// ID is ErrExists.
 func (t *sqliteTx) CreateSession(ctx context.Context, s *Session) error {
 	if s.Created.IsZero() {
 		s.Created = now()
@@ -717,14 +717,18 @@ func (t *sqliteTx) CreateSession(ctx context.Context, s *Session) error {
 	if s.ID != 0 {
 		id = s.ID
 	}
-	var newID int64
-	err := t.queryRow(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	// Exec and LastInsertId, not RETURNING: a query costs database/sql a Rows.
+	res, err := t.exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, s.Account, s.TokenHash, s.MasterHash, nanos(s.TokenExpiry), nanos(s.MasterExpiry),
-		nanos(s.LastUsed), nanos(s.Created), s.Data).Scan(&newID)
+		nanos(s.LastUsed), nanos(s.Created), s.Data)
 	if isConstraint(err) {
 		return fmt.Errorf("create session in %q: %w", s.Account, ErrExists)
 	}
+	if err != nil {
+		return fmt.Errorf("store: create session in %q: %w", s.Account, err)
+	}
+	newID, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("store: create session in %q: %w", s.Account, err)
 	}
@@ -732,14 +736,14 @@ func (t *sqliteTx) CreateSession(ctx context.Context, s *Session) error {
 	return nil
 }
 
-func (t *sqliteTx) sessionBy(ctx context.Context, col string, hash []byte) (*Session, error) {
-	row := t.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE `+col+` = ?`, hash)
+func (t *sqliteTx) SessionByID(ctx context.Context, id int64) (*Session, error) {
+	row := t.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, id)
 	s, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("session by %s: %w", col, ErrNotFound)
+		return nil, fmt.Errorf("session %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: session by %s: %w", col, err)
+		return nil, fmt.Errorf("store: session %d: %w", id, err)
 	}
 	return s, nil
 }
@@ -768,14 +772,6 @@ func (t *sqliteTx) Sessions(ctx context.Context, account string) ([]*Session, er
 		return nil, fmt.Errorf("store: list sessions: %w", err)
 	}
 	return out, nil
-}
-
-func (t *sqliteTx) SessionByToken(ctx context.Context, hash []byte) (*Session, error) {
-	return t.sessionBy(ctx, "token_hash", hash)
-}
-
-func (t *sqliteTx) SessionByMaster(ctx context.Context, hash []byte) (*Session, error) {
-	return t.sessionBy(ctx, "master_hash", hash)
 }
 
 func (t *sqliteTx) UpdateSession(ctx context.Context, s *Session) error {
@@ -883,14 +879,17 @@ func (t *sqliteTx) AppendLogin(ctx context.Context, l *LoginRecord) error {
 	if l.EventID != 0 {
 		id = l.EventID
 	}
-	var newID int64
-	err := t.queryRow(ctx, `INSERT INTO login_history (`+loginCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING event_id`,
+	res, err := t.exec(ctx, `INSERT INTO login_history (`+loginCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, l.Account, nanos(l.EventTimestamp), l.UserName, l.ClientIP, l.ReportedClient,
-		l.FirstFactor, l.IsSuccess, l.ErrorCode, l.ErrorMessage, l.ConnectionID).Scan(&newID)
+		l.FirstFactor, l.IsSuccess, l.ErrorCode, l.ErrorMessage, l.ConnectionID)
 	if isConstraint(err) {
 		return fmt.Errorf("append login %d: %w", l.EventID, ErrExists)
 	}
+	if err != nil {
+		return fmt.Errorf("store: append login: %w", err)
+	}
+	newID, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("store: append login: %w", err)
 	}

@@ -375,11 +375,14 @@ func TestDeleteUnder(t *testing.T) {
 func TestDeleteAccount(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
+	sessionIDs := map[string]*Session{}
 	for _, acct := range []string{"A", "B"} {
 		seed(t, s, key(acct, "USER", "", "U"), key(acct, "SCHEMA", "DB", "S"))
+		sess := &Session{Account: acct, TokenHash: []byte("t" + acct), MasterHash: []byte("m" + acct)}
+		sessionIDs[acct] = sess
 		update(t, s, func(tx Tx) error {
 			return errors.Join(
-				tx.CreateSession(ctx, &Session{Account: acct, TokenHash: []byte("t" + acct), MasterHash: []byte("m" + acct)}),
+				tx.CreateSession(ctx, sess),
 				tx.AppendQuery(ctx, &QueryRecord{QueryID: "q" + acct, Account: acct, StartTime: time.Now()}),
 				tx.AppendLogin(ctx, &LoginRecord{Account: acct, EventTimestamp: time.Now()}),
 			)
@@ -397,7 +400,7 @@ func TestDeleteAccount(t *testing.T) {
 				}
 				n += len(rs)
 			}
-			if _, err := tx.SessionByToken(ctx, []byte("t"+acct)); err == nil {
+			if _, err := tx.SessionByID(ctx, sessionIDs[acct].ID); err == nil {
 				n++
 			}
 			qs, err := tx.Queries(ctx, acct, 0)
@@ -449,31 +452,42 @@ func TestSessions(t *testing.T) {
 		op      func(Tx) error
 		wantErr error
 	}{
-		{"by token", func(tx Tx) error {
-			got, err := tx.SessionByToken(ctx, []byte("tok-a"))
+		{"by id", func(tx Tx) error {
+			got, err := tx.SessionByID(ctx, a.ID)
 			if err != nil {
 				return err
 			}
-			if got.ID != a.ID || got.Account != "A" || !bytes.Equal(got.MasterHash, a.MasterHash) ||
+			if got.ID != a.ID || got.Account != "A" || !bytes.Equal(got.MasterHash, a.MasterHash) || !bytes.Equal(got.TokenHash, a.TokenHash) ||
 				!got.TokenExpiry.Equal(a.TokenExpiry) || !got.MasterExpiry.Equal(a.MasterExpiry) ||
 				!got.LastUsed.Equal(t0) || !got.Created.Equal(t0) || string(got.Data) != string(a.Data) {
 				return fmt.Errorf("got %+v, want %+v", got, a)
 			}
 			return nil
 		}, nil},
-		{"by master", func(tx Tx) error {
-			got, err := tx.SessionByMaster(ctx, []byte("mas-b"))
-			if err == nil && got.ID != b.ID {
-				return fmt.Errorf("got id %d, want %d", got.ID, b.ID)
+		{"by other id", func(tx Tx) error {
+			got, err := tx.SessionByID(ctx, b.ID)
+			if err == nil && (got.ID != b.ID || string(got.MasterHash) != "mas-b") {
+				return fmt.Errorf("got %+v, want session b", got)
 			}
 			return err
 		}, nil},
-		{"by unknown token", func(tx Tx) error { _, err := tx.SessionByToken(ctx, []byte("nope")); return err }, ErrNotFound},
-		{"by master hash given as token", func(tx Tx) error { _, err := tx.SessionByToken(ctx, []byte("mas-a")); return err }, ErrNotFound},
-		{"by unknown master", func(tx Tx) error { _, err := tx.SessionByMaster(ctx, []byte("nope")); return err }, ErrNotFound},
-		{"duplicate token hash", func(tx Tx) error {
-			return tx.CreateSession(ctx, &Session{Account: "A", TokenHash: []byte("tok-a"), MasterHash: []byte("new")})
+		{"by unknown id", func(tx Tx) error { _, err := tx.SessionByID(ctx, 999); return err }, ErrNotFound},
+		{"duplicate id", func(tx Tx) error {
+			return tx.CreateSession(ctx, &Session{ID: a.ID, Account: "A", TokenHash: []byte("x"), MasterHash: []byte("new")})
 		}, ErrExists},
+		{"ids are not reused", func(tx Tx) error {
+			if err := tx.DeleteSession(ctx, b.ID); err != nil {
+				return err
+			}
+			c := &Session{Account: "A", TokenHash: []byte("tok-c"), MasterHash: []byte("mas-c")}
+			if err := tx.CreateSession(ctx, c); err != nil {
+				return err
+			}
+			if c.ID <= b.ID {
+				return fmt.Errorf("new session got id %d after deleting the newest, %d", c.ID, b.ID)
+			}
+			return nil
+		}, nil},
 		{"update renews token", func(tx Tx) error {
 			c := *a
 			c.TokenHash = []byte("tok-a2")
@@ -481,12 +495,12 @@ func TestSessions(t *testing.T) {
 			if err := tx.UpdateSession(ctx, &c); err != nil {
 				return err
 			}
-			if _, err := tx.SessionByToken(ctx, []byte("tok-a")); !errors.Is(err, ErrNotFound) {
-				return fmt.Errorf("old token still found: %v", err)
-			}
-			got, err := tx.SessionByToken(ctx, []byte("tok-a2"))
+			got, err := tx.SessionByID(ctx, a.ID)
 			if err != nil {
 				return err
+			}
+			if string(got.TokenHash) != "tok-a2" {
+				return fmt.Errorf("token hash %q, want the renewed one", got.TokenHash)
 			}
 			if !got.LastUsed.Equal(c.LastUsed) {
 				return fmt.Errorf("LastUsed %v, want %v", got.LastUsed, c.LastUsed)
@@ -500,7 +514,7 @@ func TestSessions(t *testing.T) {
 			if err := tx.DeleteSession(ctx, a.ID); err != nil {
 				return err
 			}
-			_, err := tx.SessionByMaster(ctx, a.MasterHash)
+			_, err := tx.SessionByID(ctx, a.ID)
 			return err
 		}, ErrNotFound},
 		{"delete missing", func(tx Tx) error { return tx.DeleteSession(ctx, 999) }, ErrNotFound},
@@ -512,10 +526,10 @@ func TestSessions(t *testing.T) {
 			if n != 1 {
 				return fmt.Errorf("removed %d, want 1", n)
 			}
-			if _, err := tx.SessionByMaster(ctx, []byte("mas-b")); !errors.Is(err, ErrNotFound) {
+			if _, err := tx.SessionByID(ctx, b.ID); !errors.Is(err, ErrNotFound) {
 				return fmt.Errorf("expired session still found: %v", err)
 			}
-			_, err = tx.SessionByMaster(ctx, []byte("mas-a"))
+			_, err = tx.SessionByID(ctx, a.ID)
 			return err
 		}, nil},
 	}
@@ -724,8 +738,8 @@ func TestFailedUpdateWritesNothing(t *testing.T) {
 				if _, err := tx.Get(ctx, key("A", "USER", "", "U")); !errors.Is(err, ErrNotFound) {
 					t.Errorf("record: %v, want ErrNotFound", err)
 				}
-				if _, err := tx.SessionByToken(ctx, []byte("t")); !errors.Is(err, ErrNotFound) {
-					t.Errorf("session: %v, want ErrNotFound", err)
+				if ss, err := tx.Sessions(ctx, "A"); err != nil || len(ss) != 0 {
+					t.Errorf("sessions: %d, %v; want none", len(ss), err)
 				}
 				qs, _ := tx.Queries(ctx, "A", 0)
 				ls, _ := tx.Logins(ctx, "A", 0)

@@ -128,10 +128,9 @@ type Tx interface {
 
 	// CreateSession inserts s, assigning s.ID when zero.
 	CreateSession(ctx context.Context, s *Session) error
-	// SessionByToken finds a session by session-token hash, or ErrNotFound.
-	SessionByToken(ctx context.Context, hash []byte) (*Session, error)
-	// SessionByMaster finds a session by master-token hash, or ErrNotFound.
-	SessionByMaster(ctx context.Context, hash []byte) (*Session, error)
+	// SessionByID finds a session by its id, or ErrNotFound. Tokens carry their
+	// session's id; the caller compares the token's hash with the stored one.
+	SessionByID(ctx context.Context, id int64) (*Session, error)
 	// UpdateSession replaces the session with s.ID, or returns ErrNotFound.
 	UpdateSession(ctx context.Context, s *Session) error
 	// DeleteSession removes a session, or returns ErrNotFound.
