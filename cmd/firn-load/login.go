@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sort"
@@ -25,17 +27,22 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// loginLoad drives full logins over raw HTTP, as a driver does at connect time.
+// loginLoad drives full logins over HTTP/1.1 keep-alive connections, as a driver does
+// at connect time. Each client owns one connection and writes requests serialised
+// by net/http (Request.Write) and reads replies with http.ReadResponse, without
+// http.Transport's two goroutines per connection: the generator shares the machine's
+// cores with the server, so every microsecond it spends is one the server loses.
 type loginLoad struct {
 	url, account, user, password string
-	client                       *http.Client
+	addr                         string // host:port of url
 	key                          *rsa.PrivateKey
 	iss, sub                     string
 	token                        string        // pat-login
 	poolSize                     int           // pre-signed JWTs (0: sign per login)
 	ttl                          time.Duration // lifetime of each JWT
-	pool                         []string
-	noClose                      bool // leave sessions open (they expire server-side)
+	pool                         [][]byte      // serialised login requests, one per pre-signed JWT
+	fixed                        []byte        // the serialised login request of login and pat-login
+	noClose                      bool          // leave sessions open (they expire server-side)
 	next                         atomic.Uint64
 }
 
@@ -63,12 +70,21 @@ func (l *loginLoad) run(mode, keyFile string, clients int, dur, warm time.Durati
 	default:
 		return fmt.Errorf("unknown -mode %q (query, login, jwt-login, pat-login)", mode)
 	}
-	l.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute,
-	}}
-	if _, err := l.once(context.Background(), mode); err != nil {
+	u, err := url.Parse(l.url)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("-url %q: want http://host:port", l.url)
+	}
+	l.addr = u.Host
+	if mode != "jwt-login" {
+		if l.fixed, err = l.loginRequest(mode, ""); err != nil {
+			return err
+		}
+	}
+	first := &rawConn{addr: l.addr}
+	if _, err := l.once(first, mode); err != nil {
 		return fmt.Errorf("first login: %w", err)
 	}
+	first.close()
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -85,6 +101,8 @@ func (l *loginLoad) run(mode, keyFile string, clients int, dur, warm time.Durati
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rc := &rawConn{addr: l.addr}
+			defer rc.close()
 			var local []time.Duration
 			localErrs := 0
 			var localFirst error
@@ -93,7 +111,7 @@ func (l *loginLoad) run(mode, keyFile string, clients int, dur, warm time.Durati
 				if t0.After(end) {
 					break
 				}
-				_, err := l.once(context.Background(), mode)
+				_, err := l.once(rc, mode)
 				if t0.Before(measureFrom) {
 					continue
 				}
@@ -176,12 +194,12 @@ func (l *loginLoad) sign(ttl time.Duration) (string, error) {
 }
 
 // presign signs the pool of JWTs reused during the run, on all cores, before the
-// measured window starts.
+// measured window starts, and serialises a login request for each.
 func (l *loginLoad) presign() error {
 	if l.poolSize <= 0 {
 		return nil
 	}
-	l.pool = make([]string, l.poolSize)
+	l.pool = make([][]byte, l.poolSize)
 	workers := runtime.GOMAXPROCS(0)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -192,11 +210,13 @@ func (l *loginLoad) presign() error {
 			defer wg.Done()
 			for i := w; i < len(l.pool); i += workers {
 				tok, err := l.sign(l.ttl)
+				if err == nil {
+					l.pool[i], err = l.loginRequest("jwt-login", tok)
+				}
 				if err != nil {
 					errs <- err
 					return
 				}
-				l.pool[i] = tok
 			}
 		}()
 	}
@@ -209,35 +229,78 @@ func (l *loginLoad) presign() error {
 	return nil
 }
 
-// once performs one login and close and returns the session token.
-func (l *loginLoad) once(ctx context.Context, mode string) (string, error) {
+// loginRequest serialises a login request as a driver sends it (the fields firn-load
+// needs of gosnowflake's body); jwt is the token of a jwt-login.
+func (l *loginLoad) loginRequest(mode, jwt string) ([]byte, error) {
 	data := map[string]any{"CLIENT_APP_ID": "firn-load", "CLIENT_APP_VERSION": "1", "ACCOUNT_NAME": l.account}
 	switch mode {
 	case "jwt-login":
-		var tok string
-		if len(l.pool) > 0 {
-			tok = l.pool[l.next.Add(1)%uint64(len(l.pool))]
-		} else {
-			var err error
-			if tok, err = l.sign(time.Minute); err != nil {
-				return "", err
-			}
-		}
-		data["AUTHENTICATOR"], data["TOKEN"] = "SNOWFLAKE_JWT", tok
+		data["AUTHENTICATOR"], data["TOKEN"] = "SNOWFLAKE_JWT", jwt
 	case "pat-login":
 		data["AUTHENTICATOR"], data["TOKEN"], data["LOGIN_NAME"] = "PROGRAMMATIC_ACCESS_TOKEN", l.token, l.user
 	default:
 		data["LOGIN_NAME"], data["PASSWORD"] = l.user, l.password
 	}
-	var out struct {
-		Success bool   `json:"success"`
-		Code    any    `json:"code"`
-		Message string `json:"message"`
-		Data    struct {
-			Token string `json:"token"`
-		} `json:"data"`
+	return l.request("/session/v1/login-request", "", map[string]any{"data": data})
+}
+
+// request serialises a POST of body (nil: none) to path, with a session token if
+// one is given, using net/http's own request writer.
+func (l *loginLoad) request(path, token string, body any) ([]byte, error) {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
 	}
-	if err := l.post(ctx, "/session/v1/login-request", "", map[string]any{"data": data}, &out); err != nil {
+	req, err := http.NewRequest(http.MethodPost, l.url+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/snowflake")
+	if token != "" {
+		req.Header.Set("Authorization", `Snowflake Token="`+token+`"`)
+	}
+	var buf bytes.Buffer
+	if err := req.Write(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// loginReply is the part of a login (or close) reply firn-load checks.
+type loginReply struct {
+	Success bool   `json:"success"`
+	Code    any    `json:"code"`
+	Message string `json:"message"`
+	Data    struct {
+		Token string `json:"token"`
+	} `json:"data"`
+}
+
+// once performs one login (and close, unless noClose) on rc and returns the session
+// token.
+func (l *loginLoad) once(rc *rawConn, mode string) (string, error) {
+	var raw []byte
+	switch {
+	case mode != "jwt-login":
+		raw = l.fixed
+	case len(l.pool) > 0:
+		raw = l.pool[l.next.Add(1)%uint64(len(l.pool))]
+	default:
+		tok, err := l.sign(time.Minute)
+		if err != nil {
+			return "", err
+		}
+		if raw, err = l.loginRequest(mode, tok); err != nil {
+			return "", err
+		}
+	}
+	var out loginReply
+	if err := rc.post(raw, &out); err != nil {
 		return "", err
 	}
 	if !out.Success || out.Data.Token == "" {
@@ -246,39 +309,78 @@ func (l *loginLoad) once(ctx context.Context, mode string) (string, error) {
 	if l.noClose {
 		return out.Data.Token, nil
 	}
-	if err := l.post(ctx, "/session?delete=true", out.Data.Token, nil, &out); err != nil {
+	closeReq, err := l.request("/session?delete=true", out.Data.Token, nil)
+	if err != nil {
+		return "", err
+	}
+	var closed loginReply
+	if err := rc.post(closeReq, &closed); err != nil {
 		return "", fmt.Errorf("close: %w", err)
+	}
+	if !closed.Success {
+		return "", fmt.Errorf("close refused: %v %s", closed.Code, closed.Message)
 	}
 	return out.Data.Token, nil
 }
 
-func (l *loginLoad) post(ctx context.Context, path, token string, body, into any) error {
-	var rd io.Reader = http.NoBody
-	if body != nil {
-		b, err := json.Marshal(body)
+// rawConn is one client's keep-alive HTTP/1.1 connection; it redials after an error
+// or a reply that closes the connection.
+type rawConn struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+	body bytes.Buffer
+}
+
+const rawTimeout = 30 * time.Second
+
+// post writes a serialised request and decodes the JSON reply into into.
+func (rc *rawConn) post(raw []byte, into any) error {
+	if rc.c == nil {
+		c, err := net.DialTimeout("tcp", rc.addr, rawTimeout)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		rc.c = c
+		if rc.br == nil {
+			rc.br = bufio.NewReaderSize(c, 16<<10)
+		} else {
+			rc.br.Reset(c)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.url+path, rd)
+	if err := rc.c.SetDeadline(time.Now().Add(rawTimeout)); err != nil {
+		rc.close()
+		return err
+	}
+	if _, err := rc.c.Write(raw); err != nil {
+		rc.close()
+		return err
+	}
+	resp, err := http.ReadResponse(rc.br, nil)
+	if err != nil {
+		rc.close()
+		return err
+	}
+	rc.body.Reset()
+	_, err = rc.body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		rc.close()
+	}
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/snowflake")
-	if token != "" {
-		req.Header.Set("Authorization", `Snowflake Token="`+token+`"`)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: HTTP %d", path, resp.StatusCode)
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	return json.NewDecoder(resp.Body).Decode(into)
+	return json.Unmarshal(rc.body.Bytes(), into)
+}
+
+func (rc *rawConn) close() {
+	if rc.c != nil {
+		rc.c.Close()
+		rc.c = nil
+	}
 }
 
 // selfCPU returns the user plus system CPU time this process has used.
