@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -40,5 +41,16 @@ func TestRunExitCodes(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", errOut.String(), tt.wantErrOut)
 			}
 		})
+	}
+}
+
+func TestServeDebugRefusesNonLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "10.1.2.3:0", "example.com:0", "nonsense"} {
+		if err := serveDebug(t.Context(), addr, slog.New(slog.DiscardHandler)); err == nil {
+			t.Errorf("serveDebug(%q) = nil, want an error", addr)
+		}
+	}
+	if err := serveDebug(t.Context(), "127.0.0.1:0", slog.New(slog.DiscardHandler)); err != nil {
+		t.Errorf("serveDebug(127.0.0.1:0) = %v", err)
 	}
 }

@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	proxyTimeout := fs.Duration("proxy-header-timeout", 0, "how long a connection may take to send its PROXY header (default 5s)")
 	azureARMURL := fs.String("azure-arm-url", "", "Azure Resource Manager URL for private-endpoint ownership checks (default https://management.azure.com)")
 	masterKeyFile := fs.String("master-key-file", "", "master key file (default <data-dir>/master.key, created 0600 on first start); $FIRN_MASTER_KEY overrides it")
+	debugListen := fs.String("debug-listen", "", "loopback address (127.0.0.1:port) serving Go's /debug/pprof/ profiling endpoints; off by default")
 	awsIAMUserARN := fs.String("aws-iam-user-arn", "", "IAM user ARN firn calls STS as, shown by DESC INTEGRATION (default arn:aws:iam::000000000000:user/firn)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -62,6 +63,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Packages that log through the default logger (the store's migration notice)
 	// follow the same level and format.
 	slog.SetDefault(log)
+
+	if *debugListen != "" {
+		if err := serveDebug(ctx, *debugListen, log); err != nil {
+			return usageError{fmt.Errorf("serve: %w", err)}
+		}
+	}
 
 	srv, err := server.New(ctx, server.Config{
 		DataDir: *dataDir, Account: *account, AdminPassword: os.Getenv("FIRN_ADMIN_PASSWORD"), Logger: log,

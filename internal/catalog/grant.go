@@ -502,11 +502,15 @@ func BumpGrants(ctx context.Context, tx store.Tx, account string) error {
 // GrantGeneration returns the account's current grant generation ("" when none was
 // ever recorded, which callers must treat as uncacheable).
 func GrantGeneration(ctx context.Context, tx store.Tx, account string) (string, error) {
-	var g grantGeneration
-	if _, err := load(ctx, tx, generationKey(account), &g); err != nil {
+	r, err := tx.Get(ctx, generationKey(account))
+	if err != nil {
 		if IsNotFound(err) {
 			return "", nil
 		}
+		return "", err
+	}
+	g, err := generationMemo.decode(r)
+	if err != nil {
 		return "", err
 	}
 	return g.Nonce, nil

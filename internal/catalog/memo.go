@@ -64,6 +64,11 @@ var (
 		c.Hash = slices.Clone(p.Hash)
 		return &c
 	}}
+	// The grant generation is read on every login and privilege check.
+	generationMemo = &decodeMemo[grantGeneration]{clone: func(g *grantGeneration) *grantGeneration {
+		c := *g
+		return &c
+	}}
 	accountMemo = &decodeMemo[Account]{clone: func(a *Account) *Account {
 		c := *a
 		c.Params = maps.Clone(a.Params)

@@ -366,8 +366,9 @@ func firstWord(s string) string {
 // response parameters resolved for the session, user and account.
 func (e *Engine) Parameters(ctx context.Context, s *session.Session) ([]params.Param, error) {
 	acct, user := e.levelParams(ctx, s)
-	var out []params.Param
-	for _, d := range params.All() {
+	all := params.All()
+	out := make([]params.Param, 0, len(all))
+	for _, d := range all {
 		if !d.Response {
 			continue
 		}

@@ -5,9 +5,11 @@ package params
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Param is a parameter's value as drivers receive it in the "parameters" array of
@@ -92,15 +94,21 @@ func Lookup(name string) (*Def, bool) {
 	return d, ok
 }
 
-// All returns every definition, sorted by name.
+// All returns every definition, sorted by name. The caller may modify the slice.
 func All() []*Def {
+	return slices.Clone(sorted())
+}
+
+// sorted is every definition by name, computed once: definitions are fixed at init
+// and every login lists them for its reply.
+var sorted = sync.OnceValue(func() []*Def {
 	out := make([]*Def, 0, len(defs))
 	for _, d := range defs {
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
+})
 
 // Normalize validates a value for a parameter and returns its canonical text form
 // (booleans "true"/"false", numbers in decimal). The error text is Snowflake-shaped and

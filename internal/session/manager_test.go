@@ -327,6 +327,35 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// TestSweepIdle: the sweep ends sessions idle for longer than their idle timeout (read
+// from the store's indexed end, not by decoding every session) and keeps those used
+// since.
+func TestSweepIdle(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(context.Context, string) (time.Duration, time.Duration, time.Duration) {
+		return time.Hour, 4 * time.Hour, 10 * time.Minute
+	})
+	_, idle := f.login(t)
+	_, used := f.login(t)
+	f.clk.Advance(5 * time.Minute)
+	if _, err := f.m.Authenticate(ctx, used.SessionToken); err != nil {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	f.clk.Advance(6 * time.Minute)
+	n, err := f.m.Sweep(ctx)
+	if err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	if n != 1 {
+		t.Fatalf("Sweep removed %d, want 1 (the idle session)", n)
+	}
+	_, _, err = f.m.Renew(ctx, idle.MasterToken, "")
+	wantCode(t, err, "390104")
+	if _, err := f.m.Authenticate(ctx, used.SessionToken); err != nil {
+		t.Fatalf("session used 6 minutes ago was swept: %v", err)
+	}
+}
+
 func TestCloseUser(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil)

@@ -446,6 +446,18 @@ func (t *sqliteTx) cached(ctx context.Context, k Key) (*Record, bool) {
 	return t.rc.get(k, t.start)
 }
 
+// stmtCtx is the context a statement of this transaction runs on. Statements of a
+// group-commit batch run without cancellation: for a cancellable context the SQLite
+// driver starts a goroutine per statement to watch it, and commitBatch checks each
+// caller's context before and after its function instead (a caller gone meanwhile
+// gets its savepoint rolled back).
+func (t *sqliteTx) stmtCtx(ctx context.Context) context.Context {
+	if t.batch != nil {
+		return context.Background()
+	}
+	return ctx
+}
+
 // stmt returns q as a statement of this transaction when it is prepared already.
 func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if t.cache == nil {
@@ -458,6 +470,7 @@ func (t *sqliteTx) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = t.stmtCtx(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -465,6 +478,7 @@ func (t *sqliteTx) queryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = t.stmtCtx(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -472,6 +486,7 @@ func (t *sqliteTx) query(ctx context.Context, q string, args ...any) (*sql.Rows,
 }
 
 func (t *sqliteTx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = t.stmtCtx(ctx)
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -693,15 +708,16 @@ func (t *sqliteTx) DeleteAccount(ctx context.Context, account string) error {
 	return nil
 }
 
-const sessionCols = `id, account, token_hash, master_hash, token_expiry, master_expiry, last_used, created, data`
+const sessionCols = `id, account, token_hash, master_hash, token_expiry, master_expiry, last_used, created, idle_timeout, ends, data`
 
 func scanSession(sc scanner) (*Session, error) {
 	var s Session
-	var tokExp, masExp, used, created int64
-	err := sc.Scan(&s.ID, &s.Account, &s.TokenHash, &s.MasterHash, &tokExp, &masExp, &used, &created, &s.Data)
+	var tokExp, masExp, used, created, idle, ends int64
+	err := sc.Scan(&s.ID, &s.Account, &s.TokenHash, &s.MasterHash, &tokExp, &masExp, &used, &created, &idle, &ends, &s.Data)
 	if err != nil {
 		return nil, err
 	}
+	s.IdleTimeout = time.Duration(idle)
 	s.TokenExpiry, s.MasterExpiry = fromNanos(tokExp), fromNanos(masExp)
 	s.LastUsed, s.Created = fromNanos(used), fromNanos(created)
 	return &s, nil
@@ -719,9 +735,9 @@ func (t *sqliteTx) CreateSession(ctx context.Context, s *Session) error {
 	}
 	// Exec and LastInsertId, not RETURNING: a query costs database/sql a Rows.
 	res, err := t.exec(ctx, `INSERT INTO sessions (`+sessionCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, s.Account, s.TokenHash, s.MasterHash, nanos(s.TokenExpiry), nanos(s.MasterExpiry),
-		nanos(s.LastUsed), nanos(s.Created), s.Data)
+		nanos(s.LastUsed), nanos(s.Created), int64(s.IdleTimeout), nanos(s.Ends()), s.Data)
 	if isConstraint(err) {
 		return fmt.Errorf("create session in %q: %w", s.Account, ErrExists)
 	}
@@ -776,9 +792,10 @@ func (t *sqliteTx) Sessions(ctx context.Context, account string) ([]*Session, er
 
 func (t *sqliteTx) UpdateSession(ctx context.Context, s *Session) error {
 	res, err := t.exec(ctx, `UPDATE sessions SET account = ?, token_hash = ?, master_hash = ?,
-		token_expiry = ?, master_expiry = ?, last_used = ?, created = ?, data = ? WHERE id = ?`,
+		token_expiry = ?, master_expiry = ?, last_used = ?, created = ?, idle_timeout = ?, ends = ?, data = ?
+		WHERE id = ?`,
 		s.Account, s.TokenHash, s.MasterHash, nanos(s.TokenExpiry), nanos(s.MasterExpiry),
-		nanos(s.LastUsed), nanos(s.Created), s.Data, s.ID)
+		nanos(s.LastUsed), nanos(s.Created), int64(s.IdleTimeout), nanos(s.Ends()), s.Data, s.ID)
 	if isConstraint(err) {
 		return fmt.Errorf("update session %d: %w", s.ID, ErrExists)
 	}
@@ -797,7 +814,7 @@ func (t *sqliteTx) DeleteSession(ctx context.Context, id int64) error {
 }
 
 func (t *sqliteTx) DeleteExpiredSessions(ctx context.Context, at time.Time) (int, error) {
-	res, err := t.exec(ctx, `DELETE FROM sessions WHERE master_expiry < ?`, nanos(at))
+	res, err := t.exec(ctx, `DELETE FROM sessions WHERE ends < ?`, nanos(at))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}

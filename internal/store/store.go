@@ -61,7 +61,21 @@ type Session struct {
 	MasterExpiry time.Time
 	LastUsed     time.Time
 	Created      time.Time
-	Data         []byte // JSON body owned by package session (user, role, params, ...)
+	// IdleTimeout ends the session once it has not been used for that long; zero
+	// means only MasterExpiry ends it.
+	IdleTimeout time.Duration
+	Data        []byte // JSON body owned by package session (user, role, params, ...)
+}
+
+// Ends is when the session ends unless it is used again: its master token's expiry,
+// or LastUsed plus IdleTimeout if that is earlier.
+func (s *Session) Ends() time.Time {
+	if s.IdleTimeout > 0 {
+		if idle := s.LastUsed.Add(s.IdleTimeout); idle.Before(s.MasterExpiry) {
+			return idle
+		}
+	}
+	return s.MasterExpiry
 }
 
 // QueryRecord is one row of query history.
@@ -138,7 +152,8 @@ type Tx interface {
 	// Sessions returns the sessions of an account (matched case-insensitively), or of
 	// every account when account is "", ordered by id.
 	Sessions(ctx context.Context, account string) ([]*Session, error)
-	// DeleteExpiredSessions removes sessions whose master token expired before t.
+	// DeleteExpiredSessions removes sessions that ended (Session.Ends) before t: their
+	// master token expired, or they were idle for longer than their IdleTimeout.
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error)
 
 	// AppendQuery inserts or replaces (by QueryID) a query-history row.

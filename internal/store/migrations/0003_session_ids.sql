@@ -1,5 +1,6 @@
 -- 0003_session_ids: session and master tokens carry their session's id, so a session
--- is found by its primary key and its token hashes need no UNIQUE indexes. Those two
+-- is found by its primary key and its token hashes need no UNIQUE indexes; and a
+-- session's end (master expiry or idle timeout) is a column, indexed for the sweep. Those two
 -- indexes over random 32-byte hashes were most of a login's write cost: every insert
 -- dirtied a random page of each, and each dirty page is a WAL frame at commit.
 --
@@ -17,6 +18,8 @@ CREATE TABLE sessions_v3 (
 	master_expiry INTEGER NOT NULL,
 	last_used     INTEGER NOT NULL,
 	created       INTEGER NOT NULL,
+	idle_timeout  INTEGER NOT NULL DEFAULT 0,
+	ends          INTEGER NOT NULL,
 	data          BLOB
 );
 
@@ -32,4 +35,6 @@ DROP TABLE sessions;
 ALTER TABLE sessions_v3 RENAME TO sessions;
 
 CREATE INDEX sessions_account ON sessions (account);
-CREATE INDEX sessions_master_expiry ON sessions (master_expiry);
+-- ends = min(master_expiry, last_used + idle_timeout): the sweep deletes a range of
+-- this index instead of decoding every session to find the idle ones.
+CREATE INDEX sessions_ends ON sessions (ends);
