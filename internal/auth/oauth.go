@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,10 +25,9 @@ const (
 	// DefaultOAuthTokenTTL is used when MintOAuthToken is given ttl 0.
 	DefaultOAuthTokenTTL = 10 * time.Minute
 	// KindOAuthKey is the store kind of an account's OAuth signing key. The record is
-	// read only by this package; the key never leaves the server. Like every catalog
-	// record it is kept in plaintext in the store file until records are encrypted at
-	// rest (see docs/identity.md, "OAuth"): whoever reads the data directory can mint
-	// tokens for the account.
+	// read only by this package; the key never leaves the server and is stored only
+	// sealed with the account's data key (see oauthkey.go and docs/identity.md,
+	// "OAuth").
 	KindOAuthKey = "OAUTH_SIGNING_KEY"
 
 	oauthIssuer  = "firn"
@@ -61,33 +59,12 @@ type oauthClaims struct {
 	Role    string `json:"role,omitempty"`
 }
 
-// oauthKey is the stored form of an account's signing key.
-type oauthKey struct {
-	Key []byte `json:"key"` // 32 random bytes, HMAC-SHA256
-}
-
-func oauthKeyKey(account string) store.Key {
-	return store.Key{Account: account, Kind: KindOAuthKey, Name: oauthKeyName}
-}
-
-// loadOAuthKey reads an account's signing key; store.ErrNotFound when none was minted.
-func loadOAuthKey(ctx context.Context, tx store.Tx, account string) ([]byte, error) {
-	r, err := tx.Get(ctx, oauthKeyKey(account))
-	if err != nil {
-		return nil, err
-	}
-	var k oauthKey
-	if err := json.Unmarshal(r.Data, &k); err != nil || len(k.Key) < 32 {
-		return nil, fmt.Errorf("oauth: corrupt signing key of %s", account)
-	}
-	return k.Key, nil
-}
-
 // MintOAuthToken issues an OAuth access token for user of account, valid for ttl
 // (0 means DefaultOAuthTokenTTL; at most MaxOAuthTokenTTL) and for audience ("" means
 // OAuthAudience, the one driver logins accept). A non-empty role restricts sessions
 // made with the token to that role. The token is an HS256 JWT signed with a random
-// per-account key kept in the store, so it is useless in any other account.
+// per-account key kept sealed in the store, so it is useless in any other account.
+// Creating an account's key needs a keyring (SetKeyring).
 func (s *Service) MintOAuthToken(ctx context.Context, account, user, role, audience string, ttl time.Duration) (string, error) {
 	switch {
 	case ttl == 0:
@@ -98,9 +75,12 @@ func (s *Service) MintOAuthToken(ctx context.Context, account, user, role, audie
 	if audience == "" {
 		audience = OAuthAudience
 	}
+	keys := s.oauthKeys()
+	if keys == nil {
+		return "", errors.New("oauth: the OAUTH authenticator is not registered")
+	}
 	var acctName, userName string
-	var key []byte
-	err := s.st.Update(ctx, func(tx store.Tx) error {
+	err := s.st.View(ctx, func(tx store.Tx) error {
 		acct, err := FindAccount(ctx, tx, account)
 		if err != nil {
 			return err
@@ -113,20 +93,14 @@ func (s *Service) MintOAuthToken(ctx context.Context, account, user, role, audie
 			return err
 		}
 		acctName, userName = acct.Name, u.Name
-		key, err = loadOAuthKey(ctx, tx, acct.Name)
-		if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-		b, err := json.Marshal(oauthKey{Key: key})
-		if err != nil {
-			return err
-		}
-		return tx.Insert(ctx, &store.Record{Key: oauthKeyKey(acct.Name), Data: b})
+		return nil
 	})
+	if err != nil {
+		return "", fmt.Errorf("oauth: mint for %s.%s: %w", account, user, err)
+	}
+	// Outside any transaction: creating the key seals it, which may store the
+	// account's first data key in a transaction of its own.
+	key, err := keys.forMint(ctx, s.st, acctName)
 	if err != nil {
 		return "", fmt.Errorf("oauth: mint for %s.%s: %w", account, user, err)
 	}
@@ -153,6 +127,7 @@ func (s *Service) MintOAuthToken(ctx context.Context, account, user, role, audie
 // tokens answer 390303, expired ones 390318.
 type OAuth struct {
 	parser *jwt.Parser
+	keys   *oauthKeys
 }
 
 // NewOAuth returns the OAUTH authenticator using now as its clock.
@@ -161,7 +136,7 @@ func NewOAuth(now func() time.Time) *OAuth {
 		jwt.WithValidMethods([]string{oauthMethod}), jwt.WithIssuer(oauthIssuer),
 		jwt.WithAudience(OAuthAudience), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(now),
-	)}
+	), keys: newOAuthKeys()}
 }
 
 // Factor implements Authenticator.
@@ -177,7 +152,7 @@ func (o *OAuth) Authenticate(ctx context.Context, tx store.Tx, acct *catalog.Acc
 		if c.Account != acct.Name {
 			return nil, fmt.Errorf("oauth: token of account %q used in %q", c.Account, acct.Name)
 		}
-		return loadOAuthKey(ctx, tx, acct.Name)
+		return o.keys.forLogin(ctx, tx, acct.Name)
 	})
 	// Name the user for its login history even when the token is refused; the claims
 	// were decoded before any check failed, or are decoded here.

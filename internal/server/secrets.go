@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/store"
 )
@@ -95,6 +96,20 @@ func (s *Server) openKeyring(ctx context.Context) error {
 			secrets.MasterKeyEnv, err)
 	}
 	s.keyring = kr
+	return s.sealLegacyOAuthKeys(ctx)
+}
+
+// sealLegacyOAuthKeys re-seals the OAuth signing keys that firn versions before
+// sealing stored in plaintext (auth.SealLegacyOAuthKeys), so that the store holds
+// none once the server has started.
+func (s *Server) sealLegacyOAuthKeys(ctx context.Context) error {
+	accounts, err := auth.SealLegacyOAuthKeys(ctx, s.store, s.keyring)
+	for _, a := range accounts {
+		s.log.Info("sealed a plaintext OAuth signing key", slog.String("account", a))
+	}
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	return nil
 }
 

@@ -148,6 +148,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.ingress.SetPins(s.privatelink.Pins())
 	s.auth = auth.NewService(auth.Config{Store: st, Logger: s.log, Metrics: s.metrics, Now: cfg.Now, Ingress: s.ingress})
+	s.auth.SetKeyring(s.keyring)
 	s.exec = exec.New(exec.Config{Store: st, Data: s.data, History: s.history, Logger: s.log, Metrics: s.metrics,
 		Now: cfg.Now, NewQueryID: func() string { return uuid.NewString() }, Sessions: s.sessions,
 		Keyring: s.keyring, AWSIAMUserARN: cfg.AWSIAMUserARN, PrivateLink: s.privatelink,

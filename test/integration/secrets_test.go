@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -13,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/firn/firn/internal/auth"
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/server"
@@ -59,6 +66,67 @@ func openSecret(t *testing.T, srv *server.Server, db, schema, name string) (*cat
 	return sec.Open(srv.Keyring(), "FIRN")
 }
 
+// oauthKeyRecord reads account's OAuth signing-key record (there is one per account).
+func oauthKeyRecord(t *testing.T, srv *server.Server, account string) *store.Record {
+	t.Helper()
+	var recs []*store.Record
+	if err := srv.Store().View(context.Background(), func(tx store.Tx) error {
+		var err error
+		recs, err = tx.List(context.Background(), account, auth.KindOAuthKey, "*")
+		return err
+	}); err != nil || len(recs) != 1 {
+		t.Fatalf("OAuth signing key records of %s: %d, %v; want 1", account, len(recs), err)
+	}
+	return recs[0]
+}
+
+// oauthSigningKey opens account's sealed OAuth signing key with the server's keyring
+// and checks that it is the key that signed tok.
+func oauthSigningKey(t *testing.T, srv *server.Server, account, tok string) []byte {
+	t.Helper()
+	key, legacy, err := auth.OpenOAuthKeyRecord(srv.Keyring(), account, oauthKeyRecord(t, srv, account).Data)
+	if err != nil || legacy {
+		t.Fatalf("open the OAuth signing key of %s: legacy %v, %v", account, legacy, err)
+	}
+	if _, err := jwt.NewParser(jwt.WithoutClaimsValidation()).Parse(tok, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
+		t.Fatalf("the unsealed key did not sign the token: %v", err)
+	}
+	return bytes.Clone(key)
+}
+
+// byteForms are the encodings under which key bytes could be written to disk.
+func byteForms(key []byte) [][]byte {
+	return [][]byte{key, []byte(base64.StdEncoding.EncodeToString(key)), []byte(base64.RawURLEncoding.EncodeToString(key)),
+		[]byte(hex.EncodeToString(key)), []byte(strings.ToUpper(hex.EncodeToString(key)))}
+}
+
+// scanDir fails t for every file under dir that contains one of forms, and returns
+// the names of the files it read.
+func scanDir(t *testing.T, dir string, what string, forms [][]byte) map[string]bool {
+	t.Helper()
+	read := map[string]bool{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err // directories, and the admin socket
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		read[d.Name()] = len(b) > 0
+		for _, f := range forms {
+			if bytes.Contains(b, f) {
+				t.Errorf("%s contains %s", path, what)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
+}
+
 // Plaintexts every subtest uses; none may ever be found in the data dir or the logs.
 const (
 	pwSecret        = "Pw-plaintext-7f3a9c"
@@ -73,6 +141,11 @@ func TestSecrets(t *testing.T) {
 	dir := t.TempDir()
 	logs := &logBuf{}
 	ctx := context.Background()
+	// The OAuth token minted in the lifecycle, the sealed record of its signing key
+	// and the key's encodings, which must never be found on disk or in the logs.
+	var oauthTok string
+	var oauthSealed []byte
+	var oauthKeyForms [][]byte
 
 	t.Run("lifecycle", func(t *testing.T) {
 		e := start(t, inDir(dir, logs))
@@ -173,6 +246,32 @@ func TestSecrets(t *testing.T) {
 			v, err = openSecret(t, e.srv, "SDB", "S1", "PW")
 			if err != nil || v.Password != pwSecret2 {
 				t.Fatalf("open altered pw: %v", err)
+			}
+		})
+
+		t.Run("OAuth signing key is sealed", func(t *testing.T) {
+			tok, err := e.srv.MintOAuthToken(ctx, "FIRN", "ADMIN", "", "", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := oauthPing(t, e, "FIRN", "ADMIN", tok)
+			if err != nil {
+				t.Fatalf("OAuth login: %v", err)
+			}
+			if got := one(t, db, "SELECT CURRENT_USER()"); got != "ADMIN" {
+				t.Fatalf("CURRENT_USER() = %q", got)
+			}
+			oauthTok = tok
+			oauthKeyForms = byteForms(oauthSigningKey(t, e.srv, "FIRN", tok))
+			oauthSealed = bytes.Clone(oauthKeyRecord(t, e.srv, "FIRN").Data)
+			// The server is running, so the key's insert is still in the WAL.
+			read := scanDir(t, dir, "the OAuth signing key", oauthKeyForms)
+			if !read["firn.db-wal"] {
+				t.Errorf("no non-empty WAL was scanned (files: %v)", read)
+			}
+			var rec map[string]json.RawMessage
+			if err := json.Unmarshal(oauthSealed, &rec); err != nil || len(rec) != 1 || rec["sealed"] == nil {
+				t.Errorf("record %s: want only a sealed field (%v)", oauthSealed, err)
 			}
 		})
 
@@ -316,6 +415,14 @@ func TestSecrets(t *testing.T) {
 			if v, err := openSecret(t, e.srv, "SDB", "S1", "PW"); err != nil || v.Password != pwSecret2 {
 				t.Fatalf("open after rotation: %v", err)
 			}
+			// Only data keys are re-wrapped: the sealed OAuth key is untouched and
+			// its tokens keep working.
+			if !bytes.Equal(oauthKeyRecord(t, e.srv, "FIRN").Data, oauthSealed) {
+				t.Fatal("master key rotation rewrote the sealed OAuth signing key")
+			}
+			if _, err := oauthPing(t, e, "FIRN", "ADMIN", oauthTok); err != nil {
+				t.Fatalf("OAuth login after rotation: %v", err)
+			}
 		})
 	})
 
@@ -330,6 +437,18 @@ func TestSecrets(t *testing.T) {
 			t.Fatalf("secrets after restart: %v", rs)
 		}
 		mustExec(t, c, "ALTER SECRET sdb.s1.gen SET SECRET_STRING = '"+genericSecret+"'")
+		// A new process unseals the OAuth key under the rotated master key.
+		if _, err := oauthPing(t, e, "FIRN", "ADMIN", oauthTok); err != nil {
+			t.Fatalf("OAuth login after restart: %v", err)
+		}
+		if tok, err := e.srv.MintOAuthToken(ctx, "FIRN", "ADMIN", "", "", time.Minute); err != nil {
+			t.Fatal(err)
+		} else if _, err := oauthPing(t, e, "FIRN", "ADMIN", tok); err != nil {
+			t.Fatalf("OAuth login with a token minted after restart: %v", err)
+		}
+		if !bytes.Equal(oauthKeyRecord(t, e.srv, "FIRN").Data, oauthSealed) {
+			t.Fatal("the sealed OAuth signing key changed")
+		}
 	})
 
 	t.Run("wrong or missing master key refuses to start", func(t *testing.T) {
@@ -379,6 +498,36 @@ func TestSecrets(t *testing.T) {
 		if !strings.Contains(se.Message, "failed authentication") {
 			t.Fatalf("message %q", se.Message)
 		}
+
+		// A tampered OAuth signing key refuses the token as invalid (390303), and
+		// minting fails rather than replacing the key.
+		oauthKey := oauthKeyRecord(t, e.srv, "FIRN").Key
+		err = e.srv.Store().Update(ctx, func(tx store.Tx) error {
+			r, err := tx.Get(ctx, oauthKey)
+			if err != nil {
+				return err
+			}
+			var rec struct{ Sealed []byte }
+			if err := json.Unmarshal(r.Data, &rec); err != nil {
+				return err
+			}
+			rec.Sealed[len(rec.Sealed)-1] ^= 1
+			if r.Data, err = json.Marshal(map[string][]byte{"sealed": rec.Sealed}); err != nil {
+				return err
+			}
+			return tx.Put(ctx, r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = oauthPing(t, e, "FIRN", "ADMIN", oauthTok)
+		sfErr(t, err, 390303)
+		if _, err := e.srv.MintOAuthToken(ctx, "FIRN", "ADMIN", "", "", time.Minute); !errors.Is(err, auth.ErrOAuthKeySealed) {
+			t.Fatalf("mint with a tampered key: %v; want %v", err, auth.ErrOAuthKeySealed)
+		}
+		if !strings.Contains(logs.String(), "signing key cannot be unsealed") {
+			t.Error("the refused login's cause was not logged")
+		}
 	})
 
 	t.Run("no plaintext in the data dir or the logs", func(t *testing.T) {
@@ -397,6 +546,11 @@ func TestSecrets(t *testing.T) {
 					t.Errorf("%s contains the plaintext %q", path, p)
 				}
 			}
+			for _, f := range oauthKeyForms {
+				if bytes.Contains(b, f) {
+					t.Errorf("%s contains the OAuth signing key", path)
+				}
+			}
 			redactedSeen = redactedSeen || bytes.Contains(b, []byte("PASSWORD = '***'"))
 			return nil
 		})
@@ -413,6 +567,14 @@ func TestSecrets(t *testing.T) {
 		for _, p := range plain {
 			if strings.Contains(out, p) {
 				t.Errorf("logs contain the plaintext %q", p)
+			}
+		}
+		if len(oauthKeyForms) == 0 {
+			t.Error("no OAuth signing key was minted")
+		}
+		for _, f := range oauthKeyForms {
+			if strings.Contains(out, string(f)) {
+				t.Error("logs contain the OAuth signing key")
 			}
 		}
 		st, err := os.Stat(filepath.Join(dir, "master.key"))
@@ -482,4 +644,56 @@ func TestSecretsProcess(t *testing.T) {
 	p = startProc(t, dir, "--master-key-file", filepath.Join(t.TempDir(), "unused.key"))
 	mustExec(t, open(p), "ALTER SECRET pdb.public.pw SET PASSWORD = 'proc-plaintext-3'")
 	p.kill()
+}
+
+// TestOAuthKeyLegacySealedAtStart stores an OAuth signing key in plaintext, as firn
+// did before keys were sealed: tokens it signed log in, and the next start re-seals
+// the same key, after which they still do.
+func TestOAuthKeyLegacySealedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	logs := &logBuf{}
+	ctx := context.Background()
+	legacyKey := bytes.Repeat([]byte{0x3c, 0xa5, 0x17, 0xe9}, 8)
+	var tok string
+	t.Run("legacy record verifies", func(t *testing.T) {
+		e := start(t, inDir(dir, logs))
+		b, err := json.Marshal(map[string][]byte{"key": legacyKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.srv.Store().Update(ctx, func(tx store.Tx) error {
+			return tx.Insert(ctx, &store.Record{Key: store.Key{Account: "FIRN", Kind: auth.KindOAuthKey, Name: "CURRENT"}, Data: b})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		tok, err = jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss": "firn", "sub": "ADMIN", "aud": []string{auth.OAuthAudience}, "acct": "FIRN",
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "legacy",
+		}).SignedString(legacyKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := oauthPing(t, e, "FIRN", "ADMIN", tok); err != nil {
+			t.Fatalf("login with a legacy key: %v", err)
+		}
+	})
+	t.Run("start re-seals it", func(t *testing.T) {
+		e := start(t, inDir(dir, logs))
+		if !strings.Contains(logs.String(), `msg="sealed a plaintext OAuth signing key" account=FIRN`) {
+			t.Error("the re-sealing was not logged")
+		}
+		rec := oauthKeyRecord(t, e.srv, "FIRN").Data
+		for _, f := range byteForms(legacyKey) {
+			if bytes.Contains(rec, f) {
+				t.Fatalf("the re-sealed record holds the key: %s", rec)
+			}
+		}
+		if key := oauthSigningKey(t, e.srv, "FIRN", tok); !bytes.Equal(key, legacyKey) {
+			t.Fatal("re-sealing changed the key")
+		}
+		if _, err := oauthPing(t, e, "FIRN", "ADMIN", tok); err != nil {
+			t.Fatalf("login after re-sealing: %v", err)
+		}
+	})
 }
