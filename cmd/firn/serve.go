@@ -63,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// Packages that log through the default logger (the store's migration notice)
 	// follow the same level and format.
 	slog.SetDefault(log)
+	tuneGC(log)
 
 	if *debugListen != "" {
 		if err := serveDebug(ctx, *debugListen, log); err != nil {
