@@ -60,6 +60,7 @@ type stmtCache struct {
 	m       map[string]*sql.Stmt
 	pending map[string]bool
 	closed  bool
+	wg      sync.WaitGroup // background prepares, waited for by close
 }
 
 // maxCachedStmts bounds the cache; the store issues a small fixed set of queries.
@@ -78,12 +79,14 @@ func (c *stmtCache) lookup(q string) *sql.Stmt {
 	}
 	if c.db != nil && !c.closed && !c.pending[q] && len(c.m)+len(c.pending) < maxCachedStmts {
 		c.pending[q] = true
+		c.wg.Add(1)
 		go c.prepare(q)
 	}
 	return nil
 }
 
 func (c *stmtCache) prepare(q string) {
+	defer c.wg.Done()
 	st, err := c.db.Prepare(q)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -98,10 +101,15 @@ func (c *stmtCache) prepare(q string) {
 	c.m[q] = st
 }
 
+// close closes the cached statements once no background prepare is running, so that
+// none opens a connection after the store's pools are closed.
 func (c *stmtCache) close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, st := range c.m {
 		st.Close()
 	}
