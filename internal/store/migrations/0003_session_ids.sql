@@ -34,7 +34,9 @@ SELECT 'sessions_v3', max(
 DROP TABLE sessions;
 ALTER TABLE sessions_v3 RENAME TO sessions;
 
-CREATE INDEX sessions_account ON sessions (account);
+-- No index on account: the only readers by account (closing a user's sessions, which
+-- compares names case-insensitively, and dropping an account) are rare and scan; an
+-- index would cost every login an insert and every commit a page.
 -- ends = min(master_expiry, last_used + idle_timeout): the sweep deletes a range of
 -- this index instead of decoding every session to find the idle ones.
 CREATE INDEX sessions_ends ON sessions (ends);
