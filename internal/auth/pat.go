@@ -2,10 +2,8 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"strings"
 	"time"
 
@@ -15,53 +13,20 @@ import (
 	"github.com/firn/firn/internal/store"
 )
 
-// PAT secrets look like "firnpat_<id>_<key>": a recognisable prefix, a 96-bit random
-// lookup id (16 base64url characters) that finds the stored token in O(1), and a
-// 256-bit random key (43 base64url characters). Only SHA-256 of the whole secret is
-// stored; the id alone grants nothing.
-const (
-	PATPrefix     = "firnpat_"
-	patIDBytes    = 12
-	patKeyBytes   = 32
-	patIDChars    = 16 // base64url(12 bytes), unpadded
-	patKeyChars   = 43 // base64url(32 bytes), unpadded
-	patSecretSize = len(PATPrefix) + patIDChars + 1 + patKeyChars
-)
+// PAT secrets are lookup secrets (lookupsecret.go) with the prefix "firnpat_".
+const PATPrefix = "firnpat_"
 
 // FactorPAT is the LOGIN_HISTORY first_authentication_factor of PAT logins.
 const FactorPAT = "PROGRAMMATIC_ACCESS_TOKEN"
 
 // NewPATSecret returns a fresh token secret, its lookup id and the SHA-256 hash to store.
 func NewPATSecret() (secret, id string, hash []byte, err error) {
-	b := make([]byte, patIDBytes+patKeyBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", nil, err
-	}
-	enc := base64.RawURLEncoding
-	id = enc.EncodeToString(b[:patIDBytes])
-	secret = PATPrefix + id + "_" + enc.EncodeToString(b[patIDBytes:])
-	h := sha256.Sum256([]byte(secret))
-	return secret, id, h[:], nil
+	return NewLookupSecret(PATPrefix)
 }
 
 // ParsePATSecret returns the lookup id of a well-formed PAT secret.
 func ParsePATSecret(secret string) (id string, ok bool) {
-	if len(secret) != patSecretSize || !strings.HasPrefix(secret, PATPrefix) {
-		return "", false
-	}
-	rest := secret[len(PATPrefix):]
-	if rest[patIDChars] != '_' {
-		return "", false
-	}
-	id, key := rest[:patIDChars], rest[patIDChars+1:]
-	enc := base64.RawURLEncoding.Strict()
-	if _, err := enc.DecodeString(id); err != nil {
-		return "", false
-	}
-	if _, err := enc.DecodeString(key); err != nil {
-		return "", false
-	}
-	return id, true
+	return ParseLookupSecret(PATPrefix, secret)
 }
 
 // LooksLikePAT reports whether s has the shape of a PAT secret.

@@ -49,7 +49,7 @@ func FuzzParsePATSecret(f *testing.F) {
 	f.Add("")
 	f.Fuzz(func(t *testing.T, in string) {
 		id, ok := ParsePATSecret(in)
-		if ok && (len(id) != patIDChars || !strings.Contains(in, id)) {
+		if ok && (len(id) != lookupIDChars || !strings.Contains(in, id)) {
 			t.Fatalf("ParsePATSecret(%q) = %q", in, id)
 		}
 	})

@@ -118,13 +118,16 @@ func PutUser(ctx context.Context, tx store.Tx, account string, u *User) error {
 	return put(ctx, tx, UserKey(account, u.Name), "", u)
 }
 
-// DropUser removes a user, its programmatic access tokens and the role grants made
-// to it.
+// DropUser removes a user, its programmatic access tokens, its password reset links
+// and the role grants made to it.
 func DropUser(ctx context.Context, tx store.Tx, account, name string) error {
 	if err := tx.Delete(ctx, UserKey(account, name)); err != nil {
 		return err
 	}
 	if _, err := DeleteUserPATs(ctx, tx, account, name); err != nil {
+		return err
+	}
+	if err := DeleteUserPasswordResets(ctx, tx, account, name); err != nil {
 		return err
 	}
 	gs, err := RolesGrantedTo(ctx, tx, account, GranteeUser, name)
@@ -140,15 +143,18 @@ func DropUser(ctx context.Context, tx store.Tx, account, name string) error {
 }
 
 // RenameUser renames a user, keeping its owner and moving the role grants made to it.
-// Its programmatic access tokens are removed: they name the user they belong to, and
-// none may outlive the name it was issued for (a later user of that name must not
-// inherit it). It returns ErrExists when the new name is taken.
+// Its programmatic access tokens and password reset links are removed: they name the
+// user they belong to, and none may outlive the name it was issued for (a later user
+// of that name must not inherit it). It returns ErrExists when the new name is taken.
 func RenameUser(ctx context.Context, tx store.Tx, account, from, to string) error {
 	u, err := GetUser(ctx, tx, account, from)
 	if err != nil {
 		return err
 	}
 	if _, err := DeleteUserPATs(ctx, tx, account, from); err != nil {
+		return err
+	}
+	if err := DeleteUserPasswordResets(ctx, tx, account, from); err != nil {
 		return err
 	}
 	if err := tx.Rename(ctx, UserKey(account, from), UserKey(account, to)); err != nil {

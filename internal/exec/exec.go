@@ -312,7 +312,7 @@ func (e *Engine) record(ctx context.Context, s *session.Session, queryID, text, 
 	if e.cfg.History != nil && s.Account != "" {
 		e.cfg.History.Query(q)
 	}
-	if err == nil {
+	if err == nil && !takeOneShot(set) {
 		e.results.note(s, queryID, set)
 	} else {
 		e.results.note(s, queryID, nil)

@@ -570,8 +570,13 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 		}
 	}
 	var (
-		ed  *userEdit
-		to  string
+		ed    *userEdit
+		to    string
+		reset struct { // RESET PASSWORD: the link's token, minted before the transaction
+			token, id string
+			hash      []byte
+		}
+		out *result.Set
 		err error
 	)
 	switch {
@@ -579,7 +584,11 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 		if to, err = userObjectName(*st.RenameTo); err != nil {
 			return nil, err
 		}
-	case st.Other == "RESET PASSWORD", st.Other == "ABORT ALL QUERIES":
+	case st.Other == "RESET PASSWORD":
+		if reset.token, reset.id, reset.hash, err = newResetToken(); err != nil {
+			return nil, err
+		}
+	case st.Other == "ABORT ALL QUERIES":
 	case st.Other != "":
 		return nil, unsupported("ALTER USER " + st.Other)
 	default:
@@ -618,12 +627,14 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 			if u.Type == userService {
 				return sferr.Compilation("001423", "22023", "Cannot reset password for user of type SERVICE.")
 			}
-			// Snowflake answers with a one-time web link; firn has no web console to
-			// complete a reset in, so it says so rather than pretend.
-			return unsupported("ALTER USER RESET PASSWORD")
+			// A one-time link to firn's reset page (passwordreset.go); the password
+			// itself changes only when the user completes the reset.
+			out, err = e.issuePasswordReset(ctx, tx, s, u, reset.token, reset.id, reset.hash)
+			return err
 		case st.Other == "ABORT ALL QUERIES":
 			return nil
 		}
+		oldHash := u.PasswordHash
 		if err := ed.apply(u, e.now()); err != nil {
 			return err
 		}
@@ -632,6 +643,11 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 		}
 		if err := checkLoginName(ctx, tx, s.Account, u, ""); err != nil {
 			return err
+		}
+		if u.PasswordHash != oldHash || u.Type == userService { // SET/UNSET PASSWORD, TYPE = SERVICE: no reset link survives
+			if err := catalog.DeleteUserPasswordResets(ctx, tx, s.Account, u.Name); err != nil {
+				return err
+			}
 		}
 		endSessions = ed.disables && u.Disabled
 		return catalog.PutUser(ctx, tx, s.Account, u)
@@ -644,6 +660,10 @@ func (e *Engine) alterUser(ctx context.Context, s *session.Session, st *sql.Alte
 		if err := e.closeSessions(ctx, s.Account, name); err != nil {
 			return nil, err
 		}
+	}
+	if out != nil { // RESET PASSWORD: the link is shown once, never kept for RESULT_SCAN
+		markOneShot(out)
+		return out, nil
 	}
 	return result.Status(result.DDL, executed), nil
 }

@@ -252,7 +252,7 @@ func (s *Server) run(ctx context.Context, q *query, sess *session.Session, req *
 	defer q.cancel()
 
 	before, _ := json.Marshal(sess)
-	set, err := s.execute(ctx, sess, req)
+	set, err := s.execute(exec.WithBaseURL(ctx, base), sess, req) // base: RESET PASSWORD links
 	if err != nil && q.aborted.Load() {
 		err = errCanceled()
 	}

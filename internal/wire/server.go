@@ -152,6 +152,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /queries/v1/abort-request", s.handleAbortByRequest)
 	mux.HandleFunc("POST /queries/{id}/abort-request", s.handleAbortByID)
 	mux.HandleFunc("GET /monitoring/queries/{id}", s.handleMonitoring)
+	mux.HandleFunc(exec.PasswordResetPath, s.handlePasswordReset) // passwordreset.go
 	mux.HandleFunc("/", s.handleNotFound)
 	return s.recoverer(mux)
 }
