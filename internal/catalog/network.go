@@ -22,6 +22,7 @@ func init() {
 		Level: LevelSchemaObject, Label: "Network rule"})
 	RegisterKind(KindSpec{Kind: "NETWORK POLICY", Plural: "NETWORK POLICIES", StoreKind: KindNetworkPolicy,
 		Level: LevelAccountObject, Label: "Network policy", Privileges: []string{PrivUsage}})
+	RegisterReferenceMover("network policies", moveNetworkPolicyRules)
 }
 
 // NetworkRule is a schema-level network rule. Values are normalised by
@@ -52,6 +53,7 @@ func GetNetworkRule(ctx context.Context, tx store.Tx, account, db, schema, name 
 	if err != nil {
 		return nil, err
 	}
+	r.Database, r.Schema, r.Name = db, schema, name
 	r.Meta = metaOf(rec)
 	return &r, nil
 }
@@ -152,6 +154,34 @@ func DropNetworkPolicy(ctx context.Context, tx store.Tx, account, name string) e
 		return err
 	}
 	return DropGrantsOn(ctx, tx, account, Object{Kind: "NETWORK POLICY", Name: name})
+}
+
+// moveNetworkPolicyRules rewrites the rule lists of network policies that name
+// rules inside a renamed database or schema, so a policy keeps enforcing the same
+// rules (and never silently loses one, nor picks up a new rule that takes the old
+// name). Callers invalidate the ingress guard after the commit.
+func moveNetworkPolicyRules(ctx context.Context, tx store.Tx, account string, m ContainerMove) error {
+	pols, err := ListNetworkPolicies(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	for _, p := range pols {
+		changed := false
+		for _, list := range [][]string{p.AllowedRules, p.BlockedRules} {
+			for i, path := range list {
+				if to, ok := m.Path(path); ok {
+					list[i], changed = to, true
+				}
+			}
+		}
+		if !changed {
+			continue
+		}
+		if err := PutNetworkPolicy(ctx, tx, account, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // IntegrationPolicies tells which network policy each security integration activates.

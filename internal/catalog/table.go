@@ -50,7 +50,10 @@ type Table struct {
 	RetentionTime int64    `json:"retention_time"`
 	DuckSchema    string   `json:"duck_schema"`
 	DuckName      string   `json:"duck_name"`
-	Meta          Meta     `json:"-"`
+	// Session is the id of the session a temporary table belongs to (0 for every
+	// other table and view); see KindTempTable.
+	Session int64 `json:"session,omitempty"`
+	Meta    Meta  `json:"-"`
 }
 
 // TableKey is the store key of a table or view (kind TABLE or VIEW).
@@ -120,31 +123,42 @@ func splitParent(p string) (db, schema string) {
 	return p, ""
 }
 
-// CreateTable inserts a new table or view record owned by owner.
+// CreateTable inserts a new table or view record owned by owner (a temporary table's
+// when t.Session is set).
 func CreateTable(ctx context.Context, tx store.Tx, account, owner string, t *Table) error {
-	_, err := insert(ctx, tx, TableKey(account, t.Kind, t.Database, t.Schema, t.Name), owner, t)
+	_, err := insert(ctx, tx, t.key(account), owner, t)
 	return err
 }
 
 // PutTable replaces a table or view record, keeping its owner.
 func PutTable(ctx context.Context, tx store.Tx, account string, t *Table) error {
-	return put(ctx, tx, TableKey(account, t.Kind, t.Database, t.Schema, t.Name), "", t)
+	return put(ctx, tx, t.key(account), "", t)
 }
 
-// DropTable removes a table or view record and the grants on it.
+// DropTable removes a table or view record and the grants on it (a temporary table
+// has none: the grants on its name belong to the permanent table it may hide).
 func DropTable(ctx context.Context, tx store.Tx, account string, t *Table) error {
-	if err := tx.Delete(ctx, TableKey(account, t.Kind, t.Database, t.Schema, t.Name)); err != nil {
+	if err := tx.Delete(ctx, t.key(account)); err != nil {
 		return err
+	}
+	if t.Temporary() {
+		return nil
 	}
 	return DropGrantsOn(ctx, tx, account, t.Object())
 }
 
 // RenameTable moves a table or view record (and its grants) to a new name, possibly
-// in another schema.
+// in another schema. A temporary table stays its session's.
 func RenameTable(ctx context.Context, tx store.Tx, account string, t *Table, db, schema, name string) error {
 	from := t.Object()
-	if err := tx.Rename(ctx, TableKey(account, t.Kind, t.Database, t.Schema, t.Name), TableKey(account, t.Kind, db, schema, name)); err != nil {
+	moved := *t
+	moved.Database, moved.Schema, moved.Name = db, schema, name
+	if err := tx.Rename(ctx, t.key(account), moved.key(account)); err != nil {
 		return err
+	}
+	if t.Temporary() {
+		t.Database, t.Schema, t.Name = db, schema, name
+		return PutTable(ctx, tx, account, t)
 	}
 	to := Object{Kind: t.Kind, Database: db, Schema: schema, Name: name}
 	if err := MoveGrants(ctx, tx, account, func(o Object) (Object, bool) {
@@ -157,32 +171,4 @@ func RenameTable(ctx context.Context, tx store.Tx, account string, t *Table, db,
 	}
 	t.Database, t.Schema, t.Name = db, schema, name
 	return PutTable(ctx, tx, account, t)
-}
-
-// MoveTables re-keys the table and view records of a renamed database (fromSchema
-// "": every schema keeps its name) or schema. Grants move with MoveGrants.
-func MoveTables(ctx context.Context, tx store.Tx, account, fromDB, fromSchema, toDB, toSchema string) error {
-	for _, kind := range []string{KindTable, KindView} {
-		ts, err := ListTables(ctx, tx, account, kind, fromDB, fromSchema)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if fromSchema != "" && t.Schema != fromSchema {
-				continue
-			}
-			ns := t.Schema
-			if fromSchema != "" {
-				ns = toSchema
-			}
-			if err := tx.Rename(ctx, TableKey(account, kind, t.Database, t.Schema, t.Name), TableKey(account, kind, toDB, ns, t.Name)); err != nil {
-				return err
-			}
-			t.Database, t.Schema = toDB, ns
-			if err := PutTable(ctx, tx, account, t); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

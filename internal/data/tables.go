@@ -379,6 +379,16 @@ func (e *Engine) DropObjects(ctx context.Context, tables, views []string) {
 	}
 }
 
+// DropTable drops a table outside any transaction; a missing table is not an error.
+// The temporary-table sweep uses it before removing the catalog record, so that a
+// failure leaves the record for the next sweep rather than an orphaned table.
+func (e *Engine) DropTable(ctx context.Context, internal string) error {
+	if _, err := e.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+internal); err != nil {
+		return fmt.Errorf("data: drop table %s: %w", internal, err)
+	}
+	return nil
+}
+
 // SQLText returns the AS query of a CREATE VIEW as written.
 func (s *Stmt) SQLText() string { return s.Text }
 

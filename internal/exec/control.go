@@ -758,6 +758,12 @@ func (e *Engine) alterAccount(ctx context.Context, s *session.Session, st *sql.A
 // alterOwned loads an object's owner, checks ownership and runs fn; a missing object is
 // 002003 unless IF EXISTS.
 func (e *Engine) alterOwned(ctx context.Context, s *session.Session, st *sql.Alter, key store.Key, label, name string, fn func(tx store.Tx) error) (*result.Set, error) {
+	return e.alterOwnedActive(ctx, s, st, key, label, name, func(tx store.Tx, _ *authz.Active) error { return fn(tx) })
+}
+
+// alterOwnedActive is alterOwned for changes that check further privileges of the
+// active roles.
+func (e *Engine) alterOwnedActive(ctx context.Context, s *session.Session, st *sql.Alter, key store.Key, label, name string, fn func(tx store.Tx, r *authz.Active) error) (*result.Set, error) {
 	err := e.update(ctx, s, func(tx store.Tx, r *authz.Active) error {
 		owner, err := catalog.Owner(ctx, tx, key)
 		if catalog.IsNotFound(err) {
@@ -772,7 +778,7 @@ func (e *Engine) alterOwned(ctx context.Context, s *session.Session, st *sql.Alt
 		if !authz.Owns(r.All, owner) {
 			return sferr.InsufficientPrivileges(fmt.Sprintf("%s '%s'", strings.ToLower(label), name))
 		}
-		return fn(tx)
+		return fn(tx, r)
 	})
 	if err != nil {
 		return nil, err
@@ -874,8 +880,12 @@ func (e *Engine) alterDatabase(ctx context.Context, s *session.Session, st *sql.
 		}
 		return catalog.PutDatabase(ctx, tx, s.Account, d)
 	})
-	if err == nil && st.RenameTo != nil && s.Database == name {
-		s.Database = st.RenameTo.Last().Name
+	if err == nil && st.RenameTo != nil {
+		// Network policies' rule lists may have been rewritten.
+		ingress.Invalidate()
+		if s.Database == name {
+			s.Database = st.RenameTo.Last().Name
+		}
 	}
 	return out, err
 }
@@ -918,49 +928,15 @@ func setContainerProps(kind string, comment *string, retention *int64, st *sql.A
 	return nil
 }
 
-// renameDatabase moves a database and its schemas to a new name in one transaction.
+// renameDatabase moves a database, everything in it (schemas, tables, views, secrets,
+// network rules, …), the grants on all of it and the references network policies,
+// integrations and views hold to its objects, in the caller's transaction.
 func renameDatabase(ctx context.Context, tx store.Tx, account string, d *catalog.Database, to string) error {
-	schemas, err := catalog.ListSchemas(ctx, tx, account, d.Name)
-	if err != nil {
-		return err
+	err := catalog.MoveContainer(ctx, tx, account, catalog.ContainerMove{FromDB: d.Name, ToDB: to})
+	if catalog.IsExists(err) {
+		return sferr.AlreadyExists("Object", to)
 	}
-	if err := tx.Rename(ctx, catalog.DatabaseKey(account, d.Name), catalog.DatabaseKey(account, to)); err != nil {
-		if catalog.IsExists(err) {
-			return sferr.AlreadyExists("Object", to)
-		}
-		return err
-	}
-	for _, sc := range schemas {
-		if err := tx.Rename(ctx, catalog.SchemaKey(account, d.Name, sc.Name), catalog.SchemaKey(account, to, sc.Name)); err != nil {
-			return err
-		}
-		sc.Database = to
-		if err := catalog.PutSchema(ctx, tx, account, sc); err != nil {
-			return err
-		}
-	}
-	from := d.Name
-	if err := catalog.MoveTables(ctx, tx, account, from, "", to, ""); err != nil {
-		return err
-	}
-	if err := catalog.MoveSecrets(ctx, tx, account, from, "", to, ""); err != nil {
-		return err
-	}
-	if err := catalog.MoveGrants(ctx, tx, account, func(o catalog.Object) (catalog.Object, bool) {
-		switch {
-		case o.Kind == catalog.KindDatabase && o.Name == from:
-			o.Name = to
-		case o.Database == from:
-			o.Database = to
-		default:
-			return o, false
-		}
-		return o, true
-	}); err != nil {
-		return err
-	}
-	d.Name = to
-	return catalog.PutDatabase(ctx, tx, account, d)
+	return err
 }
 
 func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Alter) (*result.Set, error) {
@@ -970,7 +946,7 @@ func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Al
 	}
 	key := catalog.SchemaKey(s.Account, db, name)
 	var newDB, newName string
-	out, err := e.alterOwned(ctx, s, st, key, "Schema", name, func(tx store.Tx) error {
+	out, err := e.alterOwnedActive(ctx, s, st, key, "Schema", name, func(tx store.Tx, r *authz.Active) error {
 		sc, err := catalog.GetSchema(ctx, tx, s.Account, db, name)
 		if err != nil {
 			return err
@@ -983,36 +959,7 @@ func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Al
 			if len(st.RenameTo.Parts) == 1 {
 				newDB = db
 			}
-			if newDB != db {
-				return sferr.Compilation("000002", "0A000", "Unsupported feature 'moving a schema to another database'.")
-			}
-			if err := tx.Rename(ctx, key, catalog.SchemaKey(s.Account, db, newName)); err != nil {
-				if catalog.IsExists(err) {
-					return sferr.AlreadyExists("Object", newName)
-				}
-				return err
-			}
-			if err := catalog.MoveTables(ctx, tx, s.Account, db, name, db, newName); err != nil {
-				return err
-			}
-			if err := catalog.MoveSecrets(ctx, tx, s.Account, db, name, db, newName); err != nil {
-				return err
-			}
-			if err := catalog.MoveGrants(ctx, tx, s.Account, func(o catalog.Object) (catalog.Object, bool) {
-				switch {
-				case o.Kind == catalog.KindSchema && o.Database == db && o.Name == name:
-					o.Name = newName
-				case o.Database == db && o.Schema == name:
-					o.Schema = newName
-				default:
-					return o, false
-				}
-				return o, true
-			}); err != nil {
-				return err
-			}
-			sc.Name = newName
-			return catalog.PutSchema(ctx, tx, s.Account, sc)
+			return renameSchema(ctx, tx, s.Account, r, db, name, newDB, newName)
 		case st.Other != "":
 			return sferr.Compilation("000002", "0A000", fmt.Sprintf("Unsupported feature 'ALTER SCHEMA %s'.", st.Other))
 		}
@@ -1021,8 +968,36 @@ func (e *Engine) alterSchema(ctx context.Context, s *session.Session, st *sql.Al
 		}
 		return catalog.PutSchema(ctx, tx, s.Account, sc)
 	})
-	if err == nil && newName != "" && s.Database == db && s.Schema == name {
-		s.Schema = newName
+	if err == nil && newName != "" {
+		// Network policies' rule lists may have been rewritten.
+		ingress.Invalidate()
+		if s.Database == db && s.Schema == name {
+			s.Database, s.Schema = newDB, newName
+		}
 	}
 	return out, err
+}
+
+// renameSchema moves schema db.name to newDB.newName with everything in it, the
+// grants on all of it and the references to its objects, in the caller's
+// transaction. Moving it to another database needs CREATE SCHEMA there, as
+// creating it there would.
+func renameSchema(ctx context.Context, tx store.Tx, account string, r *authz.Active, db, name, newDB, newName string) error {
+	if newDB != db {
+		dbOwner, err := catalog.Owner(ctx, tx, catalog.DatabaseKey(account, newDB))
+		if catalog.IsNotFound(err) {
+			return sferr.DoesNotExist("Database", newDB)
+		}
+		if err != nil {
+			return err
+		}
+		if !r.CanCreate(catalog.Object{Kind: "DATABASE", Name: newDB}, dbOwner, "CREATE SCHEMA") && !authz.HasAccountPrivilege(r.Primary, "MANAGE GRANTS") {
+			return sferr.InsufficientPrivileges(fmt.Sprintf("database '%s'", newDB))
+		}
+	}
+	err := catalog.MoveContainer(ctx, tx, account, catalog.ContainerMove{FromDB: db, FromSchema: name, ToDB: newDB, ToSchema: newName})
+	if catalog.IsExists(err) {
+		return sferr.AlreadyExists("Object", newName)
+	}
+	return err
 }

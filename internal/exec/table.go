@@ -211,7 +211,7 @@ func (e *Engine) resolveRef(ctx context.Context, tx store.Tx, s *session.Session
 		}
 		return nil, err
 	}
-	t, err := catalog.FindTable(ctx, tx, s.Account, db, schema, name)
+	t, err := catalog.FindTableFor(ctx, tx, s.Account, s.ID, db, schema, name)
 	if err != nil {
 		if catalog.IsNotFound(err) {
 			return nil, missingObject(db, schema, name)
@@ -222,7 +222,7 @@ func (e *Engine) resolveRef(ctx context.Context, tx store.Tx, s *session.Session
 		return nil, sferr.Compilation("002203", "02000", "SQL compilation error: Object found is of type 'VIEW', not specified type 'TABLE'.")
 	}
 	for _, p := range ref.Privs {
-		if !r.Allowed(t.Object(), t.Meta.Owner, p) {
+		if !allowedOn(r, t, p) {
 			return nil, missingObject(db, schema, name)
 		}
 	}
@@ -306,6 +306,12 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 	}
 	var out *result.Set
 	t := &catalog.Table{Database: db, Schema: schema, Name: name, Kind: kind, TableType: st.TableType, Secure: st.Secure, RetentionTime: 1}
+	if st.TableType == "TEMPORARY" {
+		if s.ID == 0 {
+			return nil, unsupported("CREATE TEMPORARY TABLE outside a session")
+		}
+		t.Session = s.ID
+	}
 	if st.Comment != nil {
 		t.Comment = *st.Comment
 	}
@@ -339,7 +345,14 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 		if !r.CanCreate(catalog.Object{Kind: "SCHEMA", Database: db, Name: schema}, sc.Meta.Owner, priv) {
 			return sferr.InsufficientPrivileges(fmt.Sprintf("schema '%s'", schema))
 		}
-		old, err := catalog.FindTable(ctx, tx, s.Account, db, schema, name)
+		// A temporary table has its session's own name space: it may share its name
+		// with a permanent table or view, which it then hides.
+		var old *catalog.Table
+		if t.Temporary() {
+			old, err = catalog.GetTempTable(ctx, tx, s.Account, s.ID, db, schema, name)
+		} else {
+			old, err = catalog.FindTable(ctx, tx, s.Account, db, schema, name)
+		}
 		switch {
 		case err == nil && st.IfNotExists:
 			out = result.Status(result.DDL, fmt.Sprintf("%s already exists, statement succeeded.", name))
@@ -367,6 +380,10 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 			if rt == nil && kind == catalog.KindView {
 				// A view would freeze the creator's snapshot of the catalog.
 				return unsupported("INFORMATION_SCHEMA in a view definition")
+			}
+			if rt != nil && rt.Temporary() && kind == catalog.KindView {
+				// The view would outlive the table and show it to other sessions.
+				return unsupported("a view over a temporary table")
 			}
 			if rt != nil && kind == catalog.KindView && !slices.Contains(t.Sources, rt.Object()) {
 				t.Sources = append(t.Sources, rt.Object())
@@ -427,8 +444,10 @@ func (e *Engine) createTable(ctx context.Context, s *session.Session, st *data.S
 			}
 			return err
 		}
-		if err := catalog.ApplyFutureGrants(ctx, tx, s.Account, t.Object(), s.Role); err != nil {
-			return err
+		if !t.Temporary() { // grants on a temporary table's name are the permanent table's
+			if err := catalog.ApplyFutureGrants(ctx, tx, s.Account, t.Object(), s.Role); err != nil {
+				return err
+			}
 		}
 		out = result.Status(result.DDL, fmt.Sprintf("%s %s successfully created.", label, name))
 		return nil
@@ -451,7 +470,10 @@ func (e *Engine) likeSource(ctx context.Context, tx store.Tx, s *session.Session
 	if err != nil {
 		return nil, err
 	}
-	t, err := catalog.GetTable(ctx, tx, s.Account, catalog.KindTable, db, schema, name)
+	t, err := catalog.GetTempTable(ctx, tx, s.Account, s.ID, db, schema, name)
+	if catalog.IsNotFound(err) {
+		t, err = catalog.GetTable(ctx, tx, s.Account, catalog.KindTable, db, schema, name)
+	}
 	if catalog.IsNotFound(err) {
 		return nil, missingObject(db, schema, name)
 	}
@@ -475,7 +497,7 @@ func (e *Engine) ownedTable(ctx context.Context, tx store.Tx, s *session.Session
 		}
 		return nil, err
 	}
-	t, err := catalog.FindTable(ctx, tx, s.Account, db, schema, name)
+	t, err := catalog.FindTableFor(ctx, tx, s.Account, s.ID, db, schema, name)
 	if catalog.IsNotFound(err) {
 		if ifExists {
 			return nil, nil
@@ -489,7 +511,7 @@ func (e *Engine) ownedTable(ctx context.Context, tx store.Tx, s *session.Session
 		return nil, sferr.Compilation("002203", "02000", fmt.Sprintf("SQL compilation error: Object found is of type '%s', not specified type '%s'.", t.Kind, kind))
 	}
 	if !authz.Owns(r.All, t.Meta.Owner) {
-		if !r.Sees(t.Object(), t.Meta.Owner) {
+		if !seesTable(r, t) {
 			return nil, missing
 		}
 		return nil, sferr.InsufficientPrivileges(fmt.Sprintf("%s '%s'", strings.ToLower(label), name))
@@ -578,10 +600,16 @@ func (e *Engine) alterTable(ctx context.Context, s *session.Session, st *data.St
 					return sferr.InsufficientPrivileges(fmt.Sprintf("schema '%s'", nschema))
 				}
 			}
-			if _, err := catalog.FindTable(ctx, tx, s.Account, ndb, nschema, nname); err == nil {
+			var taken error
+			if t.Temporary() {
+				_, taken = catalog.GetTempTable(ctx, tx, s.Account, s.ID, ndb, nschema, nname)
+			} else {
+				_, taken = catalog.FindTable(ctx, tx, s.Account, ndb, nschema, nname)
+			}
+			if taken == nil {
 				return sferr.AlreadyExists("Object", nname)
-			} else if !catalog.IsNotFound(err) {
-				return err
+			} else if !catalog.IsNotFound(taken) {
+				return taken
 			}
 			return catalog.RenameTable(ctx, tx, s.Account, t, ndb, nschema, nname)
 		case "ADD COLUMN":
@@ -637,8 +665,9 @@ func (e *Engine) alterTable(ctx context.Context, s *session.Session, st *data.St
 	return result.Status(result.DDL, executed), nil
 }
 
-// DataObjectsIn returns the internal names of the tables and views in a database or
-// (schema != "") a schema, for dropping them after DROP DATABASE | SCHEMA.
+// DataObjectsIn returns the internal names of the tables (every session's temporary
+// ones included) and views in a database or (schema != "") a schema, for dropping them
+// after DROP DATABASE | SCHEMA.
 func dataObjectsIn(ctx context.Context, tx store.Tx, account, db, schema string) (tables, views []string, err error) {
 	for _, kind := range []string{catalog.KindTable, catalog.KindView} {
 		ts, err := catalog.ListTables(ctx, tx, account, kind, db, schema)
@@ -656,6 +685,13 @@ func dataObjectsIn(ctx context.Context, tx store.Tx, account, db, schema string)
 				tables = append(tables, n)
 			}
 		}
+	}
+	temps, err := catalog.ListTempTables(ctx, tx, account, 0, db, schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range temps {
+		tables = append(tables, data.Internal(t.DuckSchema, t.DuckName))
 	}
 	return tables, views, nil
 }

@@ -62,6 +62,13 @@ func visibleTables(ctx context.Context, tx store.Tx, s *session.Session, r *auth
 	if err != nil {
 		return nil, err
 	}
+	if kind == catalog.KindTable && s.ID != 0 {
+		temps, err := catalog.ListTempTables(ctx, tx, s.Account, s.ID, db, schema)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, temps...)
+	}
 	usable := map[string]bool{}
 	var out []*catalog.Table
 	for _, t := range ts {
@@ -75,7 +82,7 @@ func visibleTables(ctx context.Context, tx store.Tx, s *session.Session, r *auth
 			ok = err == nil || r.ManageGrants()
 			usable[k] = ok
 		}
-		if ok && r.Sees(t.Object(), t.Meta.Owner) {
+		if ok && seesTable(r, t) {
 			out = append(out, t)
 		}
 	}
@@ -87,7 +94,10 @@ func visibleTables(ctx context.Context, tx store.Tx, s *session.Session, r *auth
 		if a.Schema != b.Schema {
 			return a.Schema < b.Schema
 		}
-		return a.Name < b.Name
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Temporary() && !b.Temporary() // a temporary table first, as it hides the other
 	})
 	return out, nil
 }
@@ -200,9 +210,9 @@ func (e *Engine) showColumns(ctx context.Context, tx store.Tx, s *session.Sessio
 	}
 	var ts []*catalog.Table
 	if table != "" {
-		t, err := catalog.FindTable(ctx, tx, s.Account, db, schema, table)
+		t, err := catalog.FindTableFor(ctx, tx, s.Account, s.ID, db, schema, table)
 		if err == nil {
-			if _, uerr := usableSchema(ctx, tx, s, r, db, schema); uerr != nil || !r.Sees(t.Object(), t.Meta.Owner) {
+			if _, uerr := usableSchema(ctx, tx, s, r, db, schema); uerr != nil || !seesTable(r, t) {
 				err = catalog.ErrNotFound
 			}
 		}
@@ -268,8 +278,8 @@ func (e *Engine) describeTable(ctx context.Context, s *session.Session, st *sql.
 			}
 			return err
 		}
-		t, err = catalog.FindTable(ctx, tx, s.Account, db, schema, name)
-		if catalog.IsNotFound(err) || err == nil && !r.Sees(t.Object(), t.Meta.Owner) {
+		t, err = catalog.FindTableFor(ctx, tx, s.Account, s.ID, db, schema, name)
+		if catalog.IsNotFound(err) || err == nil && !seesTable(r, t) {
 			return missingObject(db, schema, name)
 		}
 		return err

@@ -306,8 +306,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// sweep ends expired and idle sessions once a minute.
+// sweep ends expired and idle sessions once a minute and drops the temporary tables
+// of ended sessions; at start it drops those of sessions that ended while the server
+// was down.
 func (s *Server) sweep(ctx context.Context) {
+	if n, err := s.exec.SweepTempTables(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("temporary table sweep failed", slog.Any("err", err))
+	} else if n > 0 {
+		s.log.Debug("temporary tables swept", slog.Int("count", n))
+	}
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -315,13 +322,25 @@ func (s *Server) sweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := s.sessions.Sweep(ctx); err != nil && ctx.Err() == nil {
+			sessions, temps, err := s.Sweep(ctx)
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("session sweep failed", slog.Any("err", err))
-			} else if n > 0 {
-				s.log.Debug("sessions swept", slog.Int("count", n))
+			}
+			if sessions+temps > 0 {
+				s.log.Debug("sessions swept", slog.Int("count", sessions), slog.Int("temporary_tables", temps))
 			}
 		}
 	}
+}
+
+// Sweep runs one sweep: it deletes the sessions that have ended (expired master token
+// or idle timeout), then drops the temporary tables of every ended session (however
+// it ended). It returns how many of each it removed. Serve runs it once a minute;
+// tests call it directly.
+func (s *Server) Sweep(ctx context.Context) (sessions, tempTables int, err error) {
+	sessions, serr := s.sessions.Sweep(ctx)
+	tempTables, terr := s.exec.SweepTempTables(ctx)
+	return sessions, tempTables, errors.Join(serr, terr)
 }
 
 // Close releases the server's resources.
