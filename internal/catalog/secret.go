@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -73,7 +75,23 @@ type Secret struct {
 	// Sealed is the encrypted SecretValue (nil when the type carries no material, e.g.
 	// CLOUD_PROVIDER_TOKEN or an OAUTH2 client-credentials secret).
 	Sealed []byte `json:"sealed,omitempty"`
-	Meta   Meta   `json:"-"`
+	// Rotation is set when firn's credential broker last wrote the record, storing a
+	// refresh token the OAuth server rotated (see ReplaceRotatedRefreshToken). It
+	// keeps the secret's Version across that write.
+	Rotation *SecretRotation `json:"rotation,omitempty"`
+	Meta     Meta            `json:"-"`
+}
+
+// SecretRotation records a write of a rotated OAuth refresh token by the credential
+// broker. Such a write is not an ALTER: the secret's Version stays what it was, so
+// that tokens cached for the secret are not discarded. Any later change to the record
+// (an ALTER of any property, a rename) makes Digest stale, and Version is then the
+// record's modification time again.
+type SecretRotation struct {
+	// Version is the secret's Version before the rotation.
+	Version int64 `json:"version"`
+	// Digest is the SHA-256 of the record's body, without Rotation, as written.
+	Digest []byte `json:"digest"`
 }
 
 // SecretValue is the sensitive material of a secret, as it is sealed. Only the
@@ -156,6 +174,70 @@ func (s *Secret) Open(kr *secrets.Keyring, account string) (*SecretValue, error)
 	return &v, nil
 }
 
+// bodyDigest is the SHA-256 of the secret's JSON body without Rotation.
+func (s *Secret) bodyDigest() ([]byte, error) {
+	c := *s
+	c.Rotation = nil
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: encode secret %s: %w", s.FullName(), err)
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
+
+// Version identifies the secret's settings: it changes whenever the secret is
+// created, altered or renamed, but not when the credential broker stores a rotated
+// refresh token (see SecretRotation). It is the record's modification time in
+// nanoseconds, or the version a still-current Rotation kept.
+func (s *Secret) Version() int64 {
+	if r := s.Rotation; r != nil {
+		if d, err := s.bodyDigest(); err == nil && subtle.ConstantTimeCompare(d, r.Digest) == 1 {
+			return r.Version
+		}
+	}
+	return s.Meta.Modified.UnixNano()
+}
+
+// Revision identifies the stored record exactly: the secret's UID, its Version and
+// the SHA-256 of its sealed value. It holds nothing secret. A record read again
+// has the same Revision only if neither its settings nor its value changed.
+func (s *Secret) Revision() string {
+	sum := sha256.Sum256(s.Sealed)
+	return s.UID + "/" + fmt.Sprint(s.Version()) + "/" + hex.EncodeToString(sum[:])
+}
+
+// ReplaceRotatedRefreshToken stores sealed — the secret's value with a refresh token
+// the OAuth server rotated, sealed under the secret's UID outside the transaction —
+// into secret db.schema.name if the stored secret's Revision still is rev: a
+// compare-and-swap, so a refresher that read an older record never overwrites a
+// newer token or an ALTER, and a dropped (or replaced) secret is not re-created. It
+// reports whether it replaced the value. The secret's Version is kept.
+func ReplaceRotatedRefreshToken(ctx context.Context, tx store.Tx, account, db, schema, name, rev string, sealed []byte) (bool, error) {
+	s, err := GetSecret(ctx, tx, account, db, schema, name)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if subtle.ConstantTimeCompare([]byte(s.Revision()), []byte(rev)) != 1 {
+		return false, nil
+	}
+	version := s.Version()
+	s.Sealed = sealed
+	s.Rotation = nil
+	d, err := s.bodyDigest()
+	if err != nil {
+		return false, err
+	}
+	s.Rotation = &SecretRotation{Version: version, Digest: d}
+	if err := PutSecret(ctx, tx, account, s); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // SecretKey is the store key of a secret.
 func SecretKey(account, db, schema, name string) store.Key {
 	return store.Key{Account: account, Kind: KindSecret, Parent: db + "." + schema, Name: name}
@@ -233,36 +315,4 @@ func DeleteSecret(ctx context.Context, tx store.Tx, account string, s *Secret) e
 		return err
 	}
 	return DropGrantsOn(ctx, tx, account, s.Object())
-}
-
-// MoveSecrets re-keys the secrets of schema fromDB.fromSchema (every schema of fromDB
-// when fromSchema is "") to toDB (and toSchema, or the same schema name), for RENAME
-// of a database or schema. Grants are the caller's (MoveGrants); sealed values are
-// bound to the secrets' UIDs, so they stay decryptable.
-func MoveSecrets(ctx context.Context, tx store.Tx, account, fromDB, fromSchema, toDB, toSchema string) error {
-	parent := fromDB + "." + fromSchema
-	if fromSchema == "" {
-		parent = "*"
-	}
-	secs, err := ListSecrets(ctx, tx, account, parent)
-	if err != nil {
-		return err
-	}
-	for _, sec := range secs {
-		if sec.Database != fromDB {
-			continue
-		}
-		sch := sec.Schema
-		if fromSchema != "" && toSchema != "" {
-			sch = toSchema
-		}
-		if err := tx.Rename(ctx, SecretKey(account, sec.Database, sec.Schema, sec.Name), SecretKey(account, toDB, sch, sec.Name)); err != nil {
-			return err
-		}
-		sec.Database, sec.Schema = toDB, sch
-		if err := PutSecret(ctx, tx, account, sec); err != nil {
-			return err
-		}
-	}
-	return nil
 }

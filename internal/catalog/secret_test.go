@@ -2,13 +2,10 @@ package catalog
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/firn/firn/internal/secrets"
-	"github.com/firn/firn/internal/store"
 )
 
 func testKeyring(t *testing.T) *secrets.Keyring {
@@ -139,44 +136,4 @@ func BenchmarkSecretSeal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func TestMoveSecrets(t *testing.T) {
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	kr := testKeyring(t)
-	sec := &Secret{Database: "D", Schema: "S", Name: "X", UID: "uid-1", Type: SecretGenericString}
-	if err := sec.Seal(kr, "A", &SecretValue{SecretString: "v"}); err != nil {
-		t.Fatal(err)
-	}
-	err = st.Update(ctx, func(tx store.Tx) error {
-		if err := CreateSecret(ctx, tx, "A", "R", sec); err != nil {
-			return err
-		}
-		if err := MoveSecrets(ctx, tx, "A", "D", "", "D2", ""); err != nil {
-			return err
-		}
-		return MoveSecrets(ctx, tx, "A", "D2", "S", "D2", "S2")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = st.View(ctx, func(tx store.Tx) error {
-		got, err := GetSecret(ctx, tx, "A", "D2", "S2", "X")
-		if err != nil {
-			t.Fatalf("moved secret: %v", err)
-		}
-		if v, err := got.Open(kr, "A"); err != nil || v.SecretString != "v" {
-			t.Fatalf("open moved secret: %v", err)
-		}
-		all, _ := ListSecrets(ctx, tx, "A", "*")
-		if len(all) != 1 || all[0].Database != "D2" || all[0].Schema != "S2" || all[0].Meta.Owner != "R" {
-			t.Fatalf("list after move: %+v", all)
-		}
-		return nil
-	})
 }

@@ -136,5 +136,6 @@ func newBenchFixture(b *testing.B) *fixture {
 		Enabled: true, OAuthTokenEndpoint: ts.URL, OAuthClientID: "client-1"}, clientSc)
 	f.secret(&catalog.Secret{Name: "OA", Type: catalog.SecretOAuth2, APIAuthentication: "OAUTH_INT"}, nil)
 	f.eai("EAI", catalog.SecretsAll, nil)
+	f.allowEgress("EAI", ts.URL)
 	return f
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/netpolicy"
 	"github.com/firn/firn/internal/sferr"
 	"github.com/firn/firn/internal/store"
 )
@@ -27,6 +30,9 @@ const (
 	OutcomeIssued = "ISSUED"
 	OutcomeDenied = "DENIED"
 	OutcomeFailed = "FAILED"
+	// OutcomeRotated records that the OAuth server rotated a secret's refresh token;
+	// the reason says whether it was stored in the secret.
+	OutcomeRotated = "ROTATED"
 
 	SourceStore    = "STORE"    // the value stored in the secret (PASSWORD, GENERIC_STRING)
 	SourceCache    = "CACHE"    // a cached token
@@ -161,7 +167,7 @@ type entry struct {
 	issued               time.Time
 	expires              time.Time
 	refreshAt            time.Time
-	refreshToken         Sensitive // the latest refresh token, when the server rotated it
+	pending              *rotation // a rotated refresh token that could not be stored
 	hits                 atomic.Int64
 	fetches              atomic.Int64
 	lastErr              atomic.Pointer[string]
@@ -349,6 +355,7 @@ func (b *Broker) evaluate(ctx context.Context, tx store.Tx, p Principal, eais []
 			"workload has no external access integration")
 	}
 	var reasons []string
+	var allowing []*EAI
 	for _, name := range eais {
 		e, err := b.cfg.Source.ExternalAccessIntegration(ctx, tx, p.Account, name)
 		if catalog.IsNotFound(err) {
@@ -370,13 +377,13 @@ func (b *Broker) evaluate(ctx context.Context, tx store.Tx, p Principal, eais []
 			reasons = append(reasons, "eai "+name+" does not allow the secret")
 			continue
 		}
-		d.eai = e.Name
-		break
+		allowing = append(allowing, e)
 	}
-	if d.eai == "" {
+	if len(allowing) == 0 {
 		return d.deny(accessError(fmt.Sprintf("Secret '%s' is not allowed by an enabled external access integration of the workload.", ref)),
 			strings.Join(reasons, "; "))
 	}
+	d.eai = allowing[0].Name
 
 	// Type-specific configuration.
 	d.version = strconv.FormatInt(s.Version, 10)
@@ -410,8 +417,78 @@ func (b *Broker) evaluate(ctx context.Context, tx store.Tx, p Principal, eais []
 		}
 		d.integ = in
 		d.version += "/" + strconv.FormatInt(in.Version, 10)
+		if s.Type == TypeOAuth2 {
+			return checkEndpointEgress(d, ref, in, allowing)
+		}
 	}
 	return nil
+}
+
+// checkEndpointEgress chooses, among the EAIs that allow the secret, the first whose
+// network rules allow the OAuth token endpoint's host:port, and denies the secret
+// when none does. This is firn's default, not Snowflake's (which calls the token
+// endpoint whatever the EAI's rules say): the endpoint is a URL chosen in SQL, to
+// which the server sends the client secret and refresh token, so it must be a
+// destination the EAI's owner allowed, like any other egress. An endpoint that is
+// not a valid URL is left to the token request, which refuses it.
+func checkEndpointEgress(d *decision, ref SecretRef, in *SecurityIntegration, allowing []*EAI) error {
+	host, port, ok := endpointHostPort(in.TokenEndpoint)
+	if !ok {
+		return nil
+	}
+	hp := net.JoinHostPort(host, strconv.Itoa(port))
+	var names []string
+	for _, e := range allowing {
+		if egressAllows(e.NetworkRules, host, port) {
+			d.eai = e.Name
+			return nil
+		}
+		names = append(names, e.Name)
+	}
+	d.eai = ""
+	return d.deny(accessError(fmt.Sprintf("Secret '%s' is not allowed: the OAuth token endpoint %s of security integration '%s' is not allowed by the network rules of external access integration '%s'.",
+		ref, hp, in.Name, strings.Join(names, "', '"))),
+		"oauth token endpoint "+hp+" is not allowed by the network rules of eai "+strings.Join(names, ", "))
+}
+
+// egressAllows reports whether one of rules allows host:port. A rule that is not a
+// valid EGRESS host-port rule allows nothing.
+func egressAllows(rules []netpolicy.Rule, host string, port int) bool {
+	for _, r := range rules {
+		eg, err := netpolicy.CompileEgress([]netpolicy.Rule{r})
+		if err != nil {
+			continue
+		}
+		if ok, _ := eg.AllowHostPort(host, port); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// endpointHostPort is the host and port a token endpoint URL connects to (the
+// scheme's default port when none is given).
+func endpointHostPort(raw string) (string, int, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", 0, false
+	}
+	port := 0
+	switch p := u.Port(); {
+	case p != "":
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return "", 0, false
+		}
+		port = n
+	case strings.EqualFold(u.Scheme, "https"):
+		port = 443
+	case strings.EqualFold(u.Scheme, "http"):
+		port = 80
+	default:
+		return "", 0, false
+	}
+	return u.Hostname(), port, true
 }
 
 // usable reports whether roles have USAGE on the secret's database and schema.

@@ -208,6 +208,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 	f.secret(&catalog.Secret{Name: "CC_ALL", Type: catalog.SecretOAuth2, APIAuthentication: "OAUTH_INT"}, nil)
 	// Allowed through ALLOWED_API_AUTHENTICATION_INTEGRATIONS rather than the list.
 	f.eai("EAI", catalog.SecretsNone, nil, "OAUTH_INT")
+	f.allowEgress("EAI", ts.URL)
 	b := f.broker()
 	ctx := context.Background()
 
@@ -280,6 +281,7 @@ func TestOAuthRefreshToken(t *testing.T) {
 	f.secret(&catalog.Secret{Name: "AC", Type: catalog.SecretOAuth2, APIAuthentication: "OAUTH_INT",
 		OAuthRefreshTokenExpiry: f.clock.Now().Add(30 * 24 * time.Hour)}, &catalog.SecretValue{OAuthRefreshToken: refreshT})
 	f.eai("EAI", catalog.SecretsAll, nil)
+	f.allowEgress("EAI", ts.URL)
 	b := f.broker()
 	ctx := context.Background()
 
@@ -322,6 +324,7 @@ func TestConcurrentResolvesOneUpstreamCall(t *testing.T) {
 	f.secret(&catalog.Secret{Name: "T2", Type: catalog.SecretCloudProviderToken, APIAuthentication: "AWS_INT"}, nil)
 	f.secret(&catalog.Secret{Name: "O1", Type: catalog.SecretOAuth2, APIAuthentication: "OAUTH_INT"}, nil)
 	f.eai("EAI", catalog.SecretsAll, nil)
+	f.allowEgress("EAI", ts.URL)
 	b := f.broker()
 
 	const n = 1000
@@ -616,6 +619,7 @@ func TestOAuthEndpointMisbehaves(t *testing.T) {
 				Enabled: true, OAuthTokenEndpoint: endpoint, OAuthClientID: "client-1"}, clientSc)
 			f.secret(&catalog.Secret{Name: "T", Type: catalog.SecretOAuth2, APIAuthentication: "OI"}, nil)
 			f.eai("EAI", catalog.SecretsAll, nil)
+			f.allowEgress("EAI", endpoint)
 			_, err := f.broker().Resolve(context.Background(), app, []string{"EAI"}, ref("T"))
 			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), clientSc) {
 				t.Fatalf("err = %v, want it to mention %q", err, c.want)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/netpolicy"
 	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/store"
 )
@@ -20,7 +21,10 @@ type CatalogSource struct {
 	Keyring func() *secrets.Keyring
 }
 
-var _ Source = CatalogSource{}
+var (
+	_ Source            = CatalogSource{}
+	_ RefreshTokenSaver = CatalogSource{}
+)
 
 func (c CatalogSource) keyring() (*secrets.Keyring, error) {
 	if c.Keyring == nil {
@@ -55,6 +59,16 @@ func (c CatalogSource) ExternalAccessIntegration(ctx context.Context, tx store.T
 	default:
 		e.Secrets = AllowNone
 	}
+	for _, o := range i.AllowedNetworkRules {
+		r, err := catalog.GetNetworkRule(ctx, tx, account, o.Database, o.Schema, o.Name)
+		if catalog.IsNotFound(err) {
+			continue // dropped since: it allows nothing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creds: network rule %s of %s: %w", o.Database+"."+o.Schema+"."+o.Name, name, err)
+		}
+		e.NetworkRules = append(e.NetworkRules, netpolicy.Rule{Name: r.FullName(), Type: r.Type, Mode: r.Mode, Values: r.Values})
+	}
 	return e, nil
 }
 
@@ -64,7 +78,7 @@ func (c CatalogSource) Secret(ctx context.Context, tx store.Tx, account string, 
 	if err != nil {
 		return nil, err
 	}
-	out := &Secret{Ref: ref, Owner: s.Meta.Owner, Type: s.Type, Version: s.Meta.Modified.UnixNano(),
+	out := &Secret{Ref: ref, Owner: s.Meta.Owner, Type: s.Type, Version: s.Version(), Revision: s.Revision(),
 		Username: s.Username, Integration: s.APIAuthentication, Scopes: s.OAuthScopes,
 		RefreshTokenExpiry: s.OAuthRefreshTokenExpiry, Disabled: s.Disabled}
 	if len(s.Sealed) > 0 {
@@ -107,4 +121,52 @@ func (c CatalogSource) SecurityIntegration(ctx context.Context, tx store.Tx, acc
 		out.ClientSecret = Sensitive(cs)
 	}
 	return out, nil
+}
+
+// SaveRefreshToken implements RefreshTokenSaver: it re-seals the secret's value with
+// token as its OAUTH_REFRESH_TOKEN — outside any transaction, since the keyring may
+// persist a data key through a store transaction of its own and the store has a
+// single writer — and then, in one transaction, replaces the sealed value only if
+// the secret's Revision is still revision (catalog.ReplaceRotatedRefreshToken).
+func (c CatalogSource) SaveRefreshToken(ctx context.Context, st store.Store, account string, ref SecretRef, revision string, token Sensitive) (bool, error) {
+	kr, err := c.keyring()
+	if err != nil {
+		return false, err
+	}
+	var cur *catalog.Secret
+	err = st.View(ctx, func(tx store.Tx) error {
+		var err error
+		cur, err = catalog.GetSecret(ctx, tx, account, ref.Database, ref.Schema, ref.Name)
+		return err
+	})
+	if catalog.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("creds: read secret %s: %w", ref, err)
+	}
+	if cur.Type != catalog.SecretOAuth2 || cur.Revision() != revision {
+		return false, nil // altered or replaced since it was read
+	}
+	v, err := cur.Open(kr, account)
+	if err != nil {
+		return false, err
+	}
+	v.OAuthRefreshToken = token.Reveal()
+	sealed := *cur
+	err = sealed.Seal(kr, account, v)
+	clear(v.SymmetricKey)
+	if err != nil {
+		return false, err
+	}
+	var saved bool
+	err = st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		saved, err = catalog.ReplaceRotatedRefreshToken(ctx, tx, account, ref.Database, ref.Schema, ref.Name, revision, sealed.Sealed)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("creds: store rotated refresh token of %s: %w", ref, err)
+	}
+	return saved, nil
 }

@@ -9,7 +9,10 @@
 //     security integration in ALLOWED_API_AUTHENTICATION_INTEGRATIONS; and
 //   - the owner role may read the secret: READ (or OWNERSHIP) on it, and USAGE on its
 //     database and schema, as Snowflake requires to reference a secret in a UDF,
-//     procedure or service.
+//     procedure or service; and
+//   - for an OAUTH2 secret, the network rules of that integration allow the host:port
+//     of the OAuth token endpoint (firn's default; Snowflake calls the endpoint
+//     outside the integration's rules).
 //
 // What it returns depends on the secret's TYPE: PASSWORD gives a username and
 // password, GENERIC_STRING a string, CLOUD_PROVIDER_TOKEN temporary AWS credentials
@@ -17,7 +20,10 @@
 // through aws-sdk-go-v2's default configuration, so AWS_ENDPOINT_URL_STS, AWS_REGION
 // and the usual credential variables apply), OAUTH2 an access token from the
 // client-credentials flow or, for authorization-code secrets, the refresh-token flow
-// (golang.org/x/oauth2).
+// (golang.org/x/oauth2). A refresh token the OAuth server rotates is stored in the
+// secret, sealed, with a compare-and-swap on the record the refresh read
+// (RefreshTokenSaver), so a restarted broker or another replica uses it and a
+// concurrent ALTER or DROP is never overwritten.
 //
 // Tokens are cached per secret and refreshed at 80% of their lifetime; concurrent
 // resolvers of one secret share one upstream call (singleflight). Authorization

@@ -305,6 +305,35 @@ func (f *fixture) eai(name string, mode string, secrets []catalog.Object, apiInt
 		AllowedSecretsMode: mode, AllowedSecrets: secrets, AllowedAPIIntegrations: apiInts}, "")
 }
 
+// allowEgress creates the EGRESS HOST_PORT network rule DB.SCH.<eai>_EGRESS_<n>
+// allowing the host:port of each URL and adds it to the ALLOWED_NETWORK_RULES of
+// external access integration eai.
+func (f *fixture) allowEgress(eai string, urls ...string) {
+	f.t.Helper()
+	var values []string
+	for _, u := range urls {
+		host, port, ok := endpointHostPort(u)
+		if !ok {
+			f.t.Fatalf("allowEgress: bad URL %q", u)
+		}
+		values = append(values, net.JoinHostPort(host, fmt.Sprint(port)))
+	}
+	f.update(func(ctx context.Context, tx store.Tx) error {
+		i, err := catalog.GetIntegration(ctx, tx, acct, eai)
+		if err != nil {
+			return err
+		}
+		r := &catalog.NetworkRule{Database: "DB", Schema: "SCH", Name: fmt.Sprintf("%s_EGRESS_%d", eai, len(i.AllowedNetworkRules)),
+			Type: "HOST_PORT", Mode: "EGRESS", Values: values}
+		if err := catalog.CreateNetworkRule(ctx, tx, acct, catalog.RoleSysAdmin, r); err != nil {
+			return err
+		}
+		i.AllowedNetworkRules = append(i.AllowedNetworkRules,
+			catalog.Object{Kind: "NETWORK RULE", Database: r.Database, Schema: r.Schema, Name: r.Name})
+		return catalog.PutIntegration(ctx, tx, acct, i)
+	})
+}
+
 func (f *fixture) broker(opts ...func(*Config)) *Broker {
 	cfg := Config{Store: f.st, Source: CatalogSource{Keyring: func() *secrets.Keyring { return f.kr }},
 		Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}

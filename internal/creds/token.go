@@ -3,6 +3,7 @@ package creds
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +21,9 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/firn/firn/internal/catalog"
+	"github.com/firn/firn/internal/store"
 )
 
 // stsAPI is the part of the STS client the broker uses.
@@ -56,11 +60,11 @@ func (b *Broker) token(ctx context.Context, p Principal, d *decision) (Credentia
 		// The upstream call outlives a cancelled caller: other callers wait on it.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.UpstreamTimeout)
 		defer cancel()
-		var rt Sensitive
-		if old != nil && old.version == d.version {
-			rt = old.refreshToken
+		var pending *rotation
+		if old != nil {
+			pending = old.pending
 		}
-		ne, err := b.fetch(uctx, p, d, now, rt)
+		ne, err := b.fetch(uctx, p, d, now, pending)
 		if err != nil {
 			if old != nil && old.version == d.version && now.Before(old.expires) {
 				// Keep serving the still-valid token; retry on the next call.
@@ -96,13 +100,14 @@ func (b *Broker) token(ctx context.Context, p Principal, d *decision) (Credentia
 	return c, SourceCache, nil
 }
 
-// fetch obtains a new token for the decision's secret.
-func (b *Broker) fetch(ctx context.Context, p Principal, d *decision, now time.Time, rotated Sensitive) (*entry, error) {
+// fetch obtains a new token for the decision's secret. pending is the rotated
+// refresh token the previous fetch could not store, if any.
+func (b *Broker) fetch(ctx context.Context, p Principal, d *decision, now time.Time, pending *rotation) (*entry, error) {
 	switch d.secret.Type {
 	case TypeCloudProviderToken:
 		return b.assumeRole(ctx, p, d, now)
 	case TypeOAuth2:
-		return b.oauthToken(ctx, d, now, rotated)
+		return b.oauthToken(ctx, p, d, now, pending)
 	}
 	return nil, fmt.Errorf("creds: secret type %s has no token", d.secret.Type)
 }
@@ -231,7 +236,7 @@ func checkTokenEndpoint(raw string) error {
 
 // oauthToken runs the client-credentials flow, or the refresh-token flow for a secret
 // with an OAUTH_REFRESH_TOKEN.
-func (b *Broker) oauthToken(ctx context.Context, d *decision, now time.Time, rotated Sensitive) (*entry, error) {
+func (b *Broker) oauthToken(ctx context.Context, p Principal, d *decision, now time.Time, pending *rotation) (*entry, error) {
 	in, s := d.integ, d.secret
 	if err := checkTokenEndpoint(in.TokenEndpoint); err != nil {
 		return nil, err
@@ -241,32 +246,148 @@ func (b *Broker) oauthToken(ctx context.Context, d *decision, now time.Time, rot
 		style = oauth2.AuthStyleInParams
 	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, b.cfg.HTTPClient)
-	var tok *oauth2.Token
-	var err error
-	refresh := s.RefreshToken
-	if rotated != "" {
-		refresh = rotated
+	if s.RefreshToken != "" {
+		return b.refreshFlow(ctx, p, d, now, style, pending)
 	}
-	if refresh != "" {
-		if !s.RefreshTokenExpiry.IsZero() && !now.Before(s.RefreshTokenExpiry) {
-			return nil, errors.New("the secret's OAUTH_REFRESH_TOKEN has expired")
+	scopes := s.Scopes
+	if len(scopes) == 0 {
+		scopes = in.AllowedScopes
+	}
+	conf := &clientcredentials.Config{ClientID: in.ClientID, ClientSecret: in.ClientSecret.Reveal(),
+		TokenURL: in.TokenEndpoint, Scopes: scopes, AuthStyle: style}
+	tok, err := conf.Token(ctx)
+	if err != nil {
+		// A token endpoint may echo what it was sent: never pass that on.
+		return nil, scrub(oauthError(err), in.ClientSecret.Reveal())
+	}
+	return b.oauthEntry(in, tok, now)
+}
+
+// rotation is a refresh token the OAuth server rotated that could not be stored in
+// the secret: next replaces spent, which the server will refuse from now on. It is
+// used while the secret still holds spent.
+type rotation struct {
+	spent, next Sensitive
+}
+
+// refreshFlow runs the refresh-token grant with the refresh token stored in the
+// secret now — read again, not taken from the cached decision, so that a token
+// another replica (or an earlier run) rotated and stored is the one used — and stores
+// the token the server rotates into the secret (saveRotated).
+func (b *Broker) refreshFlow(ctx context.Context, p Principal, d *decision, now time.Time, style oauth2.AuthStyle, pending *rotation) (*entry, error) {
+	in := d.integ
+	cur, err := b.currentSecret(ctx, p.Account, d.secret.Ref)
+	if err != nil {
+		return nil, err
+	}
+	if !cur.RefreshTokenExpiry.IsZero() && !now.Before(cur.RefreshTokenExpiry) {
+		return nil, errors.New("the secret's OAUTH_REFRESH_TOKEN has expired")
+	}
+	conf := &oauth2.Config{ClientID: in.ClientID, ClientSecret: in.ClientSecret.Reveal(),
+		Endpoint: oauth2.Endpoint{TokenURL: in.TokenEndpoint, AuthStyle: style}}
+	use := cur.RefreshToken
+	if pending != nil && sameValue(pending.spent, cur.RefreshToken) {
+		use = pending.next
+	}
+	tok, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: use.Reveal()}).Token()
+	if err != nil && isInvalidGrant(err) {
+		// Another refresher may have spent and rotated the stored token since it was
+		// read: if the secret now holds another one, try that once.
+		if again, rerr := b.currentSecret(ctx, p.Account, d.secret.Ref); rerr == nil && again.RefreshToken != "" &&
+			!sameValue(again.RefreshToken, cur.RefreshToken) {
+			cur, use = again, again.RefreshToken
+			tok, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: use.Reveal()}).Token()
 		}
-		conf := &oauth2.Config{ClientID: in.ClientID, ClientSecret: in.ClientSecret.Reveal(),
-			Endpoint: oauth2.Endpoint{TokenURL: in.TokenEndpoint, AuthStyle: style}}
-		tok, err = conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refresh.Reveal()}).Token()
-	} else {
-		scopes := s.Scopes
-		if len(scopes) == 0 {
-			scopes = in.AllowedScopes
-		}
-		conf := &clientcredentials.Config{ClientID: in.ClientID, ClientSecret: in.ClientSecret.Reveal(),
-			TokenURL: in.TokenEndpoint, Scopes: scopes, AuthStyle: style}
-		tok, err = conf.Token(ctx)
 	}
 	if err != nil {
 		// A token endpoint may echo what it was sent: never pass that on.
-		return nil, scrub(oauthError(err), in.ClientSecret.Reveal(), refresh.Reveal())
+		return nil, scrub(oauthError(err), in.ClientSecret.Reveal(), use.Reveal(), cur.RefreshToken.Reveal())
 	}
+	e, err := b.oauthEntry(in, tok, now)
+	if err != nil {
+		return nil, err
+	}
+	// The token to keep is the one the server rotated to, or — when it did not
+	// rotate — the one just used, if the secret does not hold it yet (a pending one).
+	keep := use
+	if tok.RefreshToken != "" {
+		keep = Sensitive(tok.RefreshToken)
+	}
+	if !sameValue(keep, cur.RefreshToken) {
+		e.pending = b.saveRotated(ctx, p, d, cur, keep)
+	}
+	return e, nil
+}
+
+// currentSecret reads the secret from the store now.
+func (b *Broker) currentSecret(ctx context.Context, account string, ref SecretRef) (*Secret, error) {
+	var s *Secret
+	err := b.cfg.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		s, err = b.cfg.Source.Secret(ctx, tx, account, ref)
+		return err
+	})
+	if catalog.IsNotFound(err) {
+		return nil, errors.New("the secret no longer exists")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the secret: %w", err)
+	}
+	if s.Type != TypeOAuth2 || s.RefreshToken == "" {
+		return nil, errors.New("the secret no longer holds an OAUTH_REFRESH_TOKEN")
+	}
+	return s, nil
+}
+
+// saveRotated stores next, the refresh token the server rotated to, into the
+// secret, if the secret is still the record cur was read from (compare-and-swap on
+// its Revision), and audits the rotation (never a value). When it cannot be stored,
+// the returned rotation keeps it for the next refresh, as long as the secret still
+// holds the spent token.
+func (b *Broker) saveRotated(ctx context.Context, p Principal, d *decision, cur *Secret, next Sensitive) *rotation {
+	rec := &store.CredsAuditRecord{Account: p.Account, EventTime: b.cfg.Now(), Role: p.Role, Workload: p.Workload,
+		Secret: d.secret.Ref.String(), SecretType: TypeOAuth2, Integration: d.eai, Outcome: OutcomeRotated, Source: SourceUpstream}
+	pending := &rotation{spent: cur.RefreshToken, next: next}
+	saver, ok := b.cfg.Source.(RefreshTokenSaver)
+	stored := false
+	switch {
+	case !ok || cur.Revision == "":
+		rec.Reason = "refresh token rotated; kept in memory only: the secret source cannot store it"
+	default:
+		saved, err := saver.SaveRefreshToken(ctx, b.cfg.Store, p.Account, d.secret.Ref, cur.Revision, next)
+		switch {
+		case err != nil:
+			msg := scrub(err, next.Reveal(), cur.RefreshToken.Reveal()).Error()
+			rec.Reason = "refresh token rotated; not stored: " + msg
+			b.log.Error("rotated refresh token not stored", slog.String("account", p.Account),
+				slog.String("secret", d.secret.Ref.String()), slog.String("err", msg))
+		case !saved:
+			rec.Reason = "refresh token rotated; not stored: the secret was altered, replaced or dropped meanwhile"
+		default:
+			rec.Reason = "refresh token rotated; stored in the secret"
+			stored, pending = true, nil
+		}
+	}
+	b.log.Info("oauth refresh token rotated", slog.String("account", p.Account),
+		slog.String("secret", d.secret.Ref.String()), slog.Bool("stored", stored))
+	b.audit.add(rec)
+	return pending
+}
+
+// sameValue compares two credential values in constant time.
+func sameValue(a, b Sensitive) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// isInvalidGrant reports an OAuth invalid_grant error (a refresh token the server
+// no longer accepts).
+func isInvalidGrant(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+}
+
+// oauthEntry makes the cache entry of a token response.
+func (b *Broker) oauthEntry(in *SecurityIntegration, tok *oauth2.Token, now time.Time) (*entry, error) {
 	if tok.AccessToken == "" {
 		return nil, errors.New("the OAuth token endpoint returned no access_token")
 	}
@@ -281,11 +402,7 @@ func (b *Broker) oauthToken(ctx context.Context, d *decision, now time.Time, rot
 	if typ == "" {
 		typ = "Bearer"
 	}
-	e := newEntry(Credential{Type: TypeOAuth2, AccessToken: Sensitive(tok.AccessToken), TokenType: typ}, now, lifetime)
-	if refresh != "" && tok.RefreshToken != "" && tok.RefreshToken != refresh.Reveal() {
-		e.refreshToken = Sensitive(tok.RefreshToken)
-	}
-	return e, nil
+	return newEntry(Credential{Type: TypeOAuth2, AccessToken: Sensitive(tok.AccessToken), TokenType: typ}, now, lifetime), nil
 }
 
 // expiresIn is the token response's expires_in (0 when absent).

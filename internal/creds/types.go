@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firn/firn/internal/netpolicy"
 	"github.com/firn/firn/internal/store"
 )
 
@@ -176,6 +177,9 @@ type EAI struct {
 	// AuthIntegrations is ALLOWED_API_AUTHENTICATION_INTEGRATIONS: a secret whose
 	// API_AUTHENTICATION integration is listed is allowed too.
 	AuthIntegrations []string
+	// NetworkRules are the EGRESS rules of ALLOWED_NETWORK_RULES that exist. An OAuth
+	// token endpoint is called only if they allow its host:port.
+	NetworkRules []netpolicy.Rule
 }
 
 // Secret is what the broker needs of a secret, values decrypted.
@@ -184,8 +188,13 @@ type Secret struct {
 	Owner string
 	Type  string
 	// Version changes whenever the secret is altered (e.g. its modification time in
-	// nanoseconds); cached tokens of an older version are discarded.
+	// nanoseconds), but not when the broker stores a rotated refresh token; cached
+	// tokens of an older version are discarded.
 	Version int64
+	// Revision identifies the stored record (settings and sealed value) for the
+	// compare-and-swap of RefreshTokenSaver; opaque, never a value. Empty when the
+	// Source cannot save rotated refresh tokens.
+	Revision string
 	// PASSWORD
 	Username string
 	Password Sensitive
@@ -221,6 +230,16 @@ type SecurityIntegration struct {
 	// no expires_in; the shorter of both otherwise). Zero: none.
 	AccessTokenValidity time.Duration
 	AllowedScopes       []string
+}
+
+// RefreshTokenSaver is implemented by a Source that can persist a refresh token the
+// OAuth server rotated (CatalogSource does). SaveRefreshToken stores token as the
+// OAUTH_REFRESH_TOKEN of secret ref, sealed like every secret value, only if the
+// stored secret's Revision still is revision (a compare-and-swap): it reports false,
+// and changes nothing, when the secret was altered, replaced or dropped meanwhile. It
+// runs outside any store transaction (sealing may write a data key).
+type RefreshTokenSaver interface {
+	SaveRefreshToken(ctx context.Context, st store.Store, account string, ref SecretRef, revision string, token Sensitive) (bool, error)
 }
 
 // Source reads the catalog objects a decision needs, inside the caller's read

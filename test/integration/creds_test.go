@@ -82,7 +82,8 @@ func TestCredsBrokerAndAdmin(t *testing.T) {
 				"OAUTH_TOKEN_ENDPOINT = '"+tokens.URL+"/token' OAUTH_CLIENT_ID = 'client-1' OAUTH_CLIENT_SECRET = '"+credsClient+"' "+
 				"OAUTH_GRANT = 'CLIENT_CREDENTIALS' OAUTH_ALLOWED_SCOPES = ('read')",
 			"CREATE SECRET D.S.TOK TYPE = OAUTH2 API_AUTHENTICATION = OI OAUTH_SCOPES = ('read')",
-			"CREATE NETWORK RULE D.S.R MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('api.example.com')",
+			// The token endpoint must be allowed by the EAI's rules (firn's default).
+			"CREATE NETWORK RULE D.S.R MODE = EGRESS TYPE = HOST_PORT VALUE_LIST = ('api.example.com', '"+strings.TrimPrefix(tokens.URL, "http://")+"')",
 			"CREATE EXTERNAL ACCESS INTEGRATION EAI ALLOWED_NETWORK_RULES = (D.S.R) "+
 				"ALLOWED_AUTHENTICATION_SECRETS = (D.S.PW, D.S.TOK) ENABLED = TRUE",
 		)
