@@ -22,7 +22,7 @@ type CredsAuditRecord struct {
 	Secret      string    `json:"secret"`      // DB.SCH.NAME
 	SecretType  string    `json:"secret_type"` // PASSWORD, GENERIC_STRING, OAUTH2, CLOUD_PROVIDER_TOKEN, ...
 	Integration string    `json:"integration"` // the external access integration that allowed it ("" if none did)
-	Outcome     string    `json:"outcome"`     // ISSUED, DENIED or FAILED
+	Outcome     string    `json:"outcome"`     // ISSUED, DENIED, FAILED or ROTATED
 	Source      string    `json:"source"`      // STORE, CACHE or UPSTREAM ("" when not issued)
 	Reason      string    `json:"reason"`      // why it was denied or failed
 	ExpiresAt   time.Time `json:"expires_at"`  // zero: does not expire
