@@ -47,11 +47,7 @@ func (e *Engine) SweepTempTables(ctx context.Context) (int, error) {
 	if e.cfg.Data == nil {
 		return 0, nil
 	}
-	type orphan struct {
-		account string
-		t       *catalog.Table
-	}
-	var orphans []orphan
+	var orphans []tempTable
 	err := e.cfg.Store.View(ctx, func(tx store.Tx) error {
 		orphans = orphans[:0]
 		accounts, err := catalog.ListAccounts(ctx, tx)
@@ -79,7 +75,7 @@ func (e *Engine) SweepTempTables(ctx context.Context) (int, error) {
 					ended[t.Session] = gone
 				}
 				if gone {
-					orphans = append(orphans, orphan{a.Name, t})
+					orphans = append(orphans, tempTable{a.Name, t})
 				}
 			}
 		}
@@ -88,9 +84,45 @@ func (e *Engine) SweepTempTables(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("exec: sweep temporary tables: %w", err)
 	}
-	var dropped []orphan
+	return e.dropTempTables(ctx, orphans)
+}
+
+// EndSession drops the temporary tables of a session that has just been closed, so
+// that a driver's close frees them at once; SweepTempTables catches the sessions that
+// end any other way (expiry, idle timeout, DROP USER, a restart).
+func (e *Engine) EndSession(ctx context.Context, account string, session int64) error {
+	if e.cfg.Data == nil || session <= 0 {
+		return nil
+	}
+	var ts []tempTable
+	err := e.cfg.Store.View(ctx, func(tx store.Tx) error {
+		found, err := catalog.ListTempTables(ctx, tx, account, session, "", "")
+		ts = ts[:0]
+		for _, t := range found {
+			ts = append(ts, tempTable{account, t})
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("exec: temporary tables of session %d: %w", session, err)
+	}
+	_, err = e.dropTempTables(ctx, ts)
+	return err
+}
+
+// tempTable is a temporary table and its account.
+type tempTable struct {
+	account string
+	t       *catalog.Table
+}
+
+// dropTempTables drops each table's DuckDB object and then, for those dropped, the
+// catalog records, returning how many records it removed. A table whose data cannot be
+// dropped keeps its record, so the next sweep tries again.
+func (e *Engine) dropTempTables(ctx context.Context, ts []tempTable) (int, error) {
+	var dropped []tempTable
 	var firstErr error
-	for _, o := range orphans {
+	for _, o := range ts {
 		if err := e.cfg.Data.DropTable(context.WithoutCancel(ctx), data.Internal(o.t.DuckSchema, o.t.DuckName)); err != nil {
 			e.log.Warn("temporary table sweep: drop data", slog.String("account", o.account),
 				slog.Int64("session", o.t.Session), slog.String("err", err.Error()))
@@ -105,7 +137,7 @@ func (e *Engine) SweepTempTables(ctx context.Context) (int, error) {
 		return 0, firstErr
 	}
 	n := 0
-	err = e.cfg.Store.Update(ctx, func(tx store.Tx) error {
+	err := e.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		n = 0
 		for _, o := range dropped {
 			if err := catalog.DropTable(ctx, tx, o.account, o.t); err != nil {
@@ -119,7 +151,7 @@ func (e *Engine) SweepTempTables(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("exec: sweep temporary tables: %w", err)
+		return 0, fmt.Errorf("exec: drop temporary tables: %w", err)
 	}
 	return n, firstErr
 }

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -87,7 +88,20 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, sferr.As(err), nil)
 		return
 	}
+	if ender, ok := s.exec.(SessionEnder); ok {
+		// The session is gone either way: a failure leaves its temporary tables to the
+		// server's sweep.
+		if err := ender.EndSession(context.WithoutCancel(r.Context()), sess.Account, sess.ID); err != nil {
+			s.log.WarnContext(r.Context(), "wire: release closed session's objects", "session", sess.ID, "err", err)
+		}
+	}
 	s.writeOK(w, r, "", "", nil)
+}
+
+// SessionEnder releases what a closed session held (its temporary tables). The
+// Executor provides it when it implements this interface (exec.Engine does).
+type SessionEnder interface {
+	EndSession(ctx context.Context, account string, session int64) error
 }
 
 // handleTelemetry serves POST /telemetry/send. Client telemetry is read (bounded) and
