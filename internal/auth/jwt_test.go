@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/sferr"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // testKeys are generated once: RSA key generation is slow under -race.
@@ -52,11 +52,8 @@ func (e *authEnv) clock() time.Time {
 func newAuthEnv(t testing.TB) *authEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
+	var err error
 	e := &authEnv{st: st, now: time.Unix(1_750_000_000, 0)}
 	e.svc = NewService(Config{Store: st, Now: e.clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	body := keyBody(t, &testKeys()[0].PublicKey)

@@ -2,13 +2,13 @@ package auth
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 func TestPATSecretFormat(t *testing.T) {
@@ -66,11 +66,8 @@ type patFixture struct {
 func newPATFixture(t *testing.T) *patFixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
+	var err error
 	f := &patFixture{st: st, now: time.Date(2025, 4, 1, 12, 0, 0, 0, time.UTC)}
 	f.pat = &PAT{Now: func() time.Time { return f.now }}
 	err = st.Update(ctx, func(tx store.Tx) error {

@@ -3,21 +3,17 @@ package authz_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 func openStore(t testing.TB) store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	return st
 }
 

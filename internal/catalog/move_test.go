@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/firn/firn/internal/secrets"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // moveTestKind is a contained kind (not in the privilege table) that the move must
@@ -28,11 +28,8 @@ func init() { RegisterContainedKind(LevelSchemaObject, moveTestKind) }
 func moveFixture(t *testing.T, kr *secrets.Keyring) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "move.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
+	var err error
 	sec := &Secret{Database: "D", Schema: "S", Name: "X", UID: "uid-x", Type: SecretGenericString}
 	if err := sec.Seal(kr, "A", &SecretValue{SecretString: "kept"}); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // resetClock is a settable test clock.
@@ -37,11 +37,7 @@ func (c *resetClock) advance(d time.Duration) {
 func newResetEngine(t *testing.T) (*Engine, *session.Session, *resetClock, store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	if err := st.Update(ctx, func(tx store.Tx) error {
 		return catalog.CreateAccount(ctx, tx, &catalog.Account{Name: "A", Edition: "ENTERPRISE", Org: true}, &catalog.User{Name: "ADMIN", LoginName: "ADMIN"})
 	}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/firn/firn/internal/data"
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // newTableEngine returns an exec Engine over a fresh store and in-memory data engine,
@@ -23,11 +23,7 @@ import (
 func newTableEngine(tb testing.TB) (*Engine, *session.Session) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "firn.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := storetest.Open(tb)
 	de, err := data.Open(ctx, data.Config{})
 	if err != nil {
 		tb.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/firn/firn/internal/catalog"
 	"github.com/firn/firn/internal/edge"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // world is a real SQLite store holding account A with users U0 (no policy), U1
@@ -49,11 +50,8 @@ func (f fakePins) CheckEndpoint(endpoint, account string) (bool, string) {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
+	var err error
 	w := &world{st: st, now: time.Unix(1_700_000_000, 0)}
 	err = st.Update(ctx, func(tx store.Tx) error {
 		if err := catalog.CreateAccount(ctx, tx, &catalog.Account{Name: "A", Params: map[string]string{"NETWORK_POLICY": "P_ACCT"}}, &catalog.User{Name: "ADMIN"}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 )
 
 // clock is an injectable time source.
@@ -41,12 +41,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, validity func(context.Context, string) (time.Duration, time.Duration, time.Duration)) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	return &fixture{st: st, clk: clk, m: session.NewManager(st, session.Config{Now: clk.Now, Validity: validity})}
 }

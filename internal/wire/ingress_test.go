@@ -7,14 +7,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/sferr"
-	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 	"github.com/firn/firn/internal/wire"
 )
 
@@ -35,11 +34,7 @@ func (g *switchGuard) Enforce(_ context.Context, account, user string, ip netip.
 }
 
 func TestIngressOnSessionRequests(t *testing.T) {
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	g := &switchGuard{}
 	e := &env{clk: &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}, auth: &fakeAuth{}, exec: newFakeExec(),
 		rec: &recorder{ch: make(chan hit, 4096)}}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/firn/firn/internal/session"
 	"github.com/firn/firn/internal/store"
+	"github.com/firn/firn/internal/store/storetest"
 	"github.com/firn/firn/internal/wire"
 )
 
@@ -129,12 +130,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "firn.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	e := &env{
 		clk:  &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)},
 		auth: &fakeAuth{},
