@@ -97,6 +97,11 @@ var functionMacros = []string{
 	   WHEN 'microsecond' THEN x + to_microseconds(CAST(n AS BIGINT))
 	   WHEN 'nanosecond' THEN x + to_microseconds(CAST(n AS BIGINT) // 1000)
 	   ELSE error('Invalid date part ' || p) END`,
+	// __sf_dateadd_date is DATEADD with a part of a day or larger (the rewriter picks
+	// it when the part is written as a word or string): a DATE gives a DATE, as in
+	// Snowflake, anything else what dateadd gives. DuckDB picks the typed overload for
+	// DATE arguments.
+	"CREATE OR REPLACE TEMP MACRO __sf_dateadd_date(p, n, x DATE) AS CAST(dateadd(p, n, x) AS DATE), (p, n, x) AS dateadd(p, n, x)",
 	"CREATE OR REPLACE TEMP MACRO timestampadd(p, n, x) AS dateadd(p, n, x)",
 	"CREATE OR REPLACE TEMP MACRO timestampdiff(p, a, b) AS date_diff(p, a, b)",
 }
@@ -131,6 +136,9 @@ func init() {
 		}
 	}
 }
+
+// dayOrLarger are the canonical date parts for which DATEADD keeps a DATE a DATE.
+var dayOrLarger = map[string]bool{"year": true, "quarter": true, "month": true, "week": true, "day": true}
 
 // datePartFuncs take a date or time part as their first argument, which Snowflake
 // lets users write as a bare word (DATEADD(day, 1, d)).
@@ -253,7 +261,12 @@ func rewriteFunction(x *expansion, out *[]sql.Token, toks []sql.Token, i int) (i
 		if !ok {
 			return 0, false
 		}
-		*out = append(*out, t, toks[i+1], raw(toks[i+2], sqlString(canon)))
+		name := t
+		if (t.Value == "DATEADD" || t.Value == "TIMESTAMPADD") && dayOrLarger[canon] {
+			// A DATE stays a DATE (the macro's DATE overload); other inputs as dateadd.
+			name = raw(t, "__sf_dateadd_date")
+		}
+		*out = append(*out, name, toks[i+1], raw(toks[i+2], sqlString(canon)))
 		return 3, true
 	// OBJECT_CONSTRUCT drops NULL values, OBJECT_CONSTRUCT_KEEP_NULL keeps them.
 	case call && t.Value == "OBJECT_CONSTRUCT":

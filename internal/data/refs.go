@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -103,10 +104,21 @@ type tableRef struct {
 	alias                  bool
 }
 
+// columnLoc is a COLUMN_REF node with three or more name parts ([db.]sch.t.col in
+// Snowflake) found in a serialised tree: its location and its number of parts.
+type columnLoc struct{ loc, n int }
+
+// treeRefs is what collectRefs finds in one serialised statement.
+type treeRefs struct {
+	tables  []tableRef
+	columns []columnLoc
+}
+
 // collectRefs walks a serialised statement and returns its base-table references that
-// are not names of common table expressions in scope. It also refuses table functions
-// outside allowedTableFunctions.
-func collectRefs(node any, scope []map[string]bool, out *[]tableRef) error {
+// are not names of common table expressions in scope, and its column references
+// qualified with more than a table. It also refuses table functions outside
+// allowedTableFunctions.
+func collectRefs(node any, scope []map[string]bool, out *treeRefs) error {
 	switch n := node.(type) {
 	case map[string]any:
 		if cm, ok := n["cte_map"].(map[string]any); ok {
@@ -133,6 +145,12 @@ func collectRefs(node any, scope []map[string]bool, out *[]tableRef) error {
 					return sferr.Compilation("002140", "42601", "Unknown function "+strings.ToUpper(name))
 				}
 			}
+		case "COLUMN_REF":
+			if names, ok := n["column_names"].([]any); ok && len(names) >= 3 {
+				loc, _ := n["query_location"].(float64)
+				out.columns = append(out.columns, columnLoc{loc: int(loc), n: len(names)})
+			}
+			return nil
 		case "BASE_TABLE":
 			r := tableRef{}
 			r.catalog, _ = n["catalog_name"].(string)
@@ -152,7 +170,7 @@ func collectRefs(node any, scope []map[string]bool, out *[]tableRef) error {
 					}
 				}
 			}
-			*out = append(*out, r)
+			out.tables = append(out.tables, r)
 			return nil
 		}
 		for k, v := range n {
@@ -228,7 +246,7 @@ func (s *Stmt) probeRefs(ctx context.Context, conn *duckdb.Conn, p *probe, privs
 		}
 		refCache.put(text, found)
 	}
-	for _, f := range found {
+	for _, f := range found.tables {
 		off, ok := p.source(f.loc)
 		if !ok {
 			return sferr.Compilation("000002", "0A000", "Unsupported feature 'table reference in this position'.")
@@ -240,6 +258,15 @@ func (s *Stmt) probeRefs(ctx context.Context, conn *duckdb.Conn, p *probe, privs
 		r.Privs = privs
 		r.alias = f.alias
 		s.Refs = append(s.Refs, r)
+	}
+	for _, f := range found.columns {
+		// A reference that does not start at a source token came from firn's own
+		// rewriting; DuckDB binds it as it is.
+		if off, ok := p.source(f.loc); ok {
+			if c, ok := s.columnAt(off, f.n); ok {
+				s.cols = append(s.cols, c)
+			}
+		}
 	}
 	return nil
 }
@@ -357,28 +384,41 @@ func syntaxAt(t fsql.Token) error {
 
 // substitute returns the rewritten text between from and to with every resolved
 // reference replaced by its internal form. References without an alias get their
-// written name as alias, so that qualified column references keep working.
+// written name as alias, so that qualified column references keep working; column
+// references qualified with schema and table lose the qualifiers before the table
+// (qualified.go).
 func (s *Stmt) substitute(from, to int) string {
-	var b strings.Builder
-	pos := from
-	refs := make([]*Ref, 0, len(s.Refs))
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
 	for _, r := range s.Refs {
 		if r.start >= from && r.end <= to {
-			refs = append(refs, r)
+			text := r.Internal
+			if !r.alias && !r.noAlias() {
+				text += " AS " + quoteDuck(r.Parts[len(r.Parts)-1].Name)
+			}
+			edits = append(edits, edit{r.start, r.end, text})
 		}
 	}
-	sortRefs(refs)
-	for _, r := range refs {
-		if r.start < pos {
+	for _, c := range s.cols {
+		if c.start >= from && c.cut <= to {
+			if _, err := s.qualifiedTable(c); err == nil {
+				edits = append(edits, edit{c.start, c.cut, ""})
+			}
+		}
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	var b strings.Builder
+	pos := from
+	for _, e := range edits {
+		if e.start < pos {
 			continue
 		}
-		b.WriteString(s.rw.text[pos:r.start])
-		b.WriteString(r.Internal)
-		if !r.alias && !r.noAlias() {
-			b.WriteString(" AS ")
-			b.WriteString(quoteDuck(r.Parts[len(r.Parts)-1].Name))
-		}
-		pos = r.end
+		b.WriteString(s.rw.text[pos:e.start])
+		b.WriteString(e.text)
+		pos = e.end
 	}
 	b.WriteString(s.rw.text[pos:to])
 	return b.String()
@@ -406,7 +446,7 @@ func QuoteIdent(s string) string { return quoteDuck(s) }
 // refCache remembers the table references DuckDB's parser found in probe texts, so
 // that a statement run again is not parsed twice per execution. The references of a
 // text depend on nothing else.
-var refCache = &probeCache{m: map[string][]tableRef{}}
+var refCache = &probeCache{m: map[string]treeRefs{}}
 
 // maxProbeCache bounds the cache's entries; maxProbeText the texts it keeps.
 const (
@@ -416,17 +456,17 @@ const (
 
 type probeCache struct {
 	mu sync.Mutex
-	m  map[string][]tableRef
+	m  map[string]treeRefs
 }
 
-func (c *probeCache) get(text string) ([]tableRef, bool) {
+func (c *probeCache) get(text string) (treeRefs, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.m[text]
 	return r, ok
 }
 
-func (c *probeCache) put(text string, refs []tableRef) {
+func (c *probeCache) put(text string, refs treeRefs) {
 	if len(text) > maxProbeText {
 		return
 	}

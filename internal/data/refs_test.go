@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/firn/firn/internal/result"
 	"github.com/firn/firn/internal/sferr"
 	fsql "github.com/firn/firn/internal/sql"
 )
@@ -174,6 +175,8 @@ func FuzzAnalyze(f *testing.F) {
 		"CREATE TABLE t (a NUMBER(10,2) DEFAULT 1 NOT NULL, PRIMARY KEY (a))", "CREATE VIEW v (x) AS SELECT 1",
 		`WITH c AS (SELECT 1) SELECT * FROM c JOIN "q"."r" ON true`, "ALTER TABLE t ADD COLUMN b VARCHAR(3)",
 		"TRUNCATE t", "DROP VIEW IF EXISTS v", "SELECT * FROM (VALUES (1)) v(a), t PIVOT (sum(a) FOR a IN (1))",
+		`SELECT d.s.t.x, s.t.y FROM d.s.t WHERE "S".t.x = 1`, "UPDATE s.t SET a = 1 WHERE s.t.b = 2",
+		"SELECT s.t.v:a.b, DATEADD(day, 1, s.t.d) FROM s.t",
 	} {
 		f.Add(s)
 	}
@@ -210,8 +213,103 @@ func FuzzAnalyze(f *testing.F) {
 			}
 			r.Internal = `"s1"."t_0000000000000000"`
 		}
+		for _, c := range st.cols {
+			if c.start < 0 || c.cut <= c.start || c.cut > len(st.rw.text) || len(c.parts) < 3 {
+				t.Fatalf("bad qualified column %+v in %q", c, st.rw.text)
+			}
+		}
+		_ = st.checkColumns()
 		_ = st.substitute(0, len(st.rw.text))
 	})
 }
 
 func identOf(name string) fsql.Ident { return fsql.Ident{Name: name} }
+
+// TestQualifiedColumns runs statements whose column references are qualified with
+// schema and table (SCH.T.COL, DB.SCH.T.COL) against real DuckDB tables, resolving
+// each reference as the exec package does: by its path in the session's database
+// and schema.
+func TestQualifiedColumns(t *testing.T) {
+	e := engine(t)
+	ctx := context.Background()
+	tables := map[string]string{
+		"D.S.T":  Internal("s9101", "t_qc00000000000001"),
+		"D.S2.U": Internal("s9102", "t_qc00000000000002"),
+		"D.S2.T": Internal("s9102", "t_qc00000000000003"),
+	}
+	for _, q := range []string{
+		`CREATE SCHEMA IF NOT EXISTS s9101`, `CREATE SCHEMA IF NOT EXISTS s9102`,
+		`CREATE OR REPLACE TABLE ` + tables["D.S.T"] + ` ("X" INTEGER, "Y" INTEGER)`,
+		`CREATE OR REPLACE TABLE ` + tables["D.S2.U"] + ` ("X" INTEGER, "Z" INTEGER)`,
+		`CREATE OR REPLACE TABLE ` + tables["D.S2.T"] + ` ("X" INTEGER)`,
+		`INSERT INTO ` + tables["D.S.T"] + ` VALUES (1, 2)`,
+		`INSERT INTO ` + tables["D.S2.U"] + ` VALUES (1, 9)`,
+		`INSERT INTO ` + tables["D.S2.T"] + ` VALUES (5)`,
+	} {
+		if _, err := e.db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	tests := []struct {
+		sql  string
+		want string // first row, cells joined by commas; or the error code
+	}{
+		{"SELECT D.S.T.X, S.T.Y, T.X, X FROM D.S.T", "1,2,1,1"},
+		{"SELECT Y FROM S.T WHERE S.T.X = 1", "2"},
+		{"SELECT S.T.X FROM T", "1"},
+		{"SELECT S.T.X FROM D.S.T", "1"},
+		{`SELECT "S"."T"."X", "D".S.T.Y FROM S.T`, "1,2"},
+		{"SELECT s.t.y FROM s.t ORDER BY s.t.x", "2"},
+		{"SELECT S.T.Y, S2.U.Z FROM S.T JOIN S2.U ON S.T.X = S2.U.X", "2,9"},
+		{"SELECT (SELECT max(S2.U.Z) FROM S2.U WHERE S2.U.X = S.T.X) FROM S.T", "9"},
+		{"SELECT S.T.X + 1 AS N FROM S.T GROUP BY S.T.X", "2"},
+		{"DELETE FROM S.T WHERE S.T.X = 99", "0"},
+		{"UPDATE S.T SET Y = Y WHERE S.T.X = 99", "0,0"},
+		{"SELECT S.T.X FROM S.T AS A", "000904"},
+		{"SELECT S2.T.X FROM S.T", "000904"},
+		{"SELECT E.S.T.X FROM S.T", "000904"},
+		{"SELECT D.S.T.X.Y FROM S.T", "000904"},
+		{"SELECT S.T.X FROM (SELECT 1 AS X) T", "000904"},
+		{"SELECT S.T.X", "000904"},
+		{`SELECT "s".T.X FROM S.T`, "000904"},
+		{"SELECT S.T.X FROM S.T WHERE EXISTS (SELECT 1 FROM S2.T WHERE S2.T.X > S.T.X)", "000002"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sql, func(t *testing.T) {
+			c := &Context{Database: "D", Schema: "S"}
+			st, err := e.Analyze(ctx, c, tt.sql, nil)
+			if err != nil {
+				t.Fatalf("Analyze: %v", err)
+			}
+			for _, r := range st.Refs {
+				p := st.refPath(r)
+				r.Internal = tables[strings.Join(p[:], ".")]
+			}
+			set, err := e.Run(ctx, st)
+			if err != nil {
+				se := sferr.As(err)
+				if se == nil || se.Code != tt.want {
+					t.Fatalf("Run: %v; want %s", err, tt.want)
+				}
+				if se.Code == "000904" && !strings.Contains(se.Message, "invalid identifier '") {
+					t.Errorf("message %q", se.Message)
+				}
+				return
+			}
+			rows, err := result.EncodeRows(set, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				t.Fatalf("no rows; want %s", tt.want)
+			}
+			cells := make([]string, len(rows[0]))
+			for i, v := range rows[0] {
+				cells[i] = str(v)
+			}
+			if got := strings.Join(cells, ","); got != tt.want {
+				t.Errorf("row %s; want %s", got, tt.want)
+			}
+		})
+	}
+}

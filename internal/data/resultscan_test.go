@@ -166,7 +166,8 @@ func TestExpandSourcesErrors(t *testing.T) {
 // TestRewriteText checks the DuckDB text of the function rewrites.
 func TestRewriteText(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"SELECT DATEADD(day, 1, d)", "SELECT DATEADD ( 'day' , 1 , d )"},
+		{"SELECT DATEADD(day, 1, d)", "SELECT __sf_dateadd_date ( 'day' , 1 , d )"},
+		{"SELECT DATEADD(hh, 1, d)", "SELECT DATEADD ( 'hour' , 1 , d )"},
 		{"SELECT DATEDIFF('MM', a, b)", "SELECT DATEDIFF ( 'month' , a , b )"},
 		{"SELECT DATEADD(fortnight, 1, d)", "SELECT DATEADD ( fortnight , 1 , d )"},
 		{"SELECT v:a.b[0]::string", `SELECT json_extract_string(CAST( v  AS JSON), '$."a"."b"[0]') :: string`},

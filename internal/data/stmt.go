@@ -68,6 +68,9 @@ type Stmt struct {
 	now                time.Time
 	insertCols         bool
 	binds              []Bind
+	// cols are the column references qualified with schema and table
+	// ([db.]sch.t.col); see qualified.go.
+	cols []qualColumn
 }
 
 // ColumnDef is a column of CREATE TABLE or ALTER TABLE ADD COLUMN.

@@ -40,6 +40,9 @@ func (e *Engine) Run(ctx context.Context, st *Stmt) (set *result.Set, err error)
 			return nil, sferr.DoesNotExist("Object", r.Name())
 		}
 	}
+	if err := st.checkColumns(); err != nil {
+		return nil, err
+	}
 	rw := *st.rw
 	rw.text = st.substitute(0, len(st.rw.text))
 	err = e.withConn(ctx, func(conn *duckdb.Conn) error {
@@ -266,6 +269,9 @@ func (t *Tx) CreateTable(ctx context.Context, st *Stmt, internal string, cols []
 // Describe returns the columns of the AS query of CREATE TABLE|VIEW, with Snowflake
 // names and types. The references must be resolved.
 func (t *Tx) Describe(ctx context.Context, st *Stmt) ([]ColumnDef, error) {
+	if err := st.checkColumns(); err != nil {
+		return nil, err
+	}
 	text := st.substitute(st.queryFrom, st.queryTo)
 	var cols []ColumnDef
 	err := t.conn.Raw(func(dc any) error {

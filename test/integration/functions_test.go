@@ -28,6 +28,15 @@ func TestSnowflakeFunctionsThroughDriver(t *testing.T) {
 		{"DECODE(3, 1, 'one', 3, 'three', 'many')", "TEXT", "three"},
 		{"DATEDIFF(day, '2024-01-01'::DATE, '2024-01-31'::DATE)", "FIXED", "30"},
 		{"DATEADD(month, 1, '2024-01-31'::TIMESTAMP_NTZ)", "TIMESTAMP_NTZ", "2024-02-29T00:00:00Z"},
+		// A DATE stays a DATE for parts of a day or larger; smaller parts give TIMESTAMP_NTZ.
+		{"DATEADD(day, 1, '2024-01-31'::DATE)", "DATE", "2024-02-01T00:00:00Z"},
+		{"DATEADD(month, 1, '2024-01-31'::DATE)", "DATE", "2024-02-29T00:00:00Z"},
+		{"DATEADD(yr, 1, '2024-02-29'::DATE)", "DATE", "2025-02-28T00:00:00Z"},
+		{"DATEADD('quarter', -1, '2024-05-31'::DATE)", "DATE", "2024-02-29T00:00:00Z"},
+		{"TIMESTAMPADD(week, 1, '2024-01-31'::DATE)", "DATE", "2024-02-07T00:00:00Z"},
+		{"DATEADD(hour, 1, '2024-01-31'::DATE)", "TIMESTAMP_NTZ", "2024-01-31T01:00:00Z"},
+		{"DATEADD(ns, 1000, '2024-01-31'::DATE)", "TIMESTAMP_NTZ", "2024-01-31T00:00:00.000001Z"},
+		{"'2024-01-31'::DATE + 1", "DATE", "2024-02-01T00:00:00Z"},
 		{"EQUAL_NULL(NULL, NULL)", "BOOLEAN", "1"},
 		{"CHARINDEX('c', 'abc')", "FIXED", "3"},
 	}

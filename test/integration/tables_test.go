@@ -308,6 +308,71 @@ func TestTables(t *testing.T) {
 		_, err := c.ExecContext(ctx, "SELECT A FROM D2.S3.KEEP")
 		sfErr(t, err, 2003)
 	})
+
+	t.Run("column references qualified with schema and table", func(t *testing.T) {
+		mustExec(t, c, "CREATE DATABASE QD", "CREATE SCHEMA QD.S", "USE SCHEMA QD.S",
+			"CREATE TABLE T (X INT, Y INT, D DATE)", "INSERT INTO T VALUES (1, 2, '2024-01-31')",
+			"CREATE TABLE QD.PUBLIC.U (X INT, Z STRING)", "INSERT INTO QD.PUBLIC.U VALUES (1, 'u')")
+		reads := []struct {
+			sql  string
+			want [][]string
+		}{
+			{"SELECT QD.S.T.X, S.T.Y, T.X FROM QD.S.T", [][]string{{"1", "2", "1"}}},
+			{"SELECT Y FROM T WHERE S.T.X = 1", [][]string{{"2"}}},
+			{"SELECT S.T.Y, PUBLIC.U.Z FROM S.T JOIN PUBLIC.U ON S.T.X = QD.PUBLIC.U.X", [][]string{{"2", "u"}}},
+			{"SELECT (SELECT max(PUBLIC.U.Z) FROM PUBLIC.U WHERE PUBLIC.U.X = S.T.X) FROM S.T", [][]string{{"u"}}},
+		}
+		for _, r := range reads {
+			if _, got := rows(t, c, r.sql); !reflect.DeepEqual(got, r.want) {
+				t.Errorf("%s: %v; want %v", r.sql, got, r.want)
+			}
+		}
+		res, err := c.ExecContext(ctx, "UPDATE S.T SET Y = 3 WHERE S.T.X = 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("UPDATE affected %d", n)
+		}
+		mustExec(t, c, "CREATE VIEW QV AS SELECT S.T.Y AS Y, QD.S.T.D AS D FROM S.T")
+		if got := one(t, c, "SELECT Y FROM QV"); got != "3" {
+			t.Errorf("view over qualified columns: %s", got)
+		}
+		// DATEADD on a DATE column keeps the DATE type.
+		rs, err := c.QueryContext(ctx, "SELECT DATEADD(month, 1, S.T.D), DATEADD(hour, 1, D) FROM S.T")
+		if err != nil {
+			t.Fatal(err)
+		}
+		types, err := rs.ColumnTypes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if types[0].DatabaseTypeName() != "DATE" || types[1].DatabaseTypeName() != "TIMESTAMP_NTZ" {
+			t.Errorf("DATEADD types %s, %s", types[0].DatabaseTypeName(), types[1].DatabaseTypeName())
+		}
+		rs.Close()
+		if got := one(t, c, "SELECT DATEADD(month, 1, D) FROM QV"); got != "2024-02-29T00:00:00Z" {
+			t.Errorf("DATEADD(month) at month end: %s", got)
+		}
+		for _, q := range []string{
+			"SELECT S.T.X FROM S.T AS A",
+			"SELECT S9.T.X FROM S.T",
+			"SELECT OTHER.S.T.X FROM S.T",
+			"SELECT S.T.X",
+			"CREATE VIEW BADV AS SELECT S9.T.X AS X FROM S.T",
+		} {
+			_, err := c.ExecContext(ctx, q)
+			se := sfErr(t, err, 904)
+			if !strings.Contains(se.Message, "invalid identifier '") || strings.Contains(se.Message, "t_") {
+				t.Errorf("%s: message %q", q, se.Message)
+			}
+		}
+		_, err = c.ExecContext(ctx, "SELECT * FROM BADV")
+		sfErr(t, err, 2003)
+		// A missing table answers 002003 before its columns are looked at.
+		_, err = c.ExecContext(ctx, "SELECT S.NOPE.X FROM S.NOPE")
+		sfErr(t, err, 2003)
+	})
 }
 
 func itoa(n int64) string {
