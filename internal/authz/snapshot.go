@@ -14,6 +14,7 @@ import (
 type Snapshot struct {
 	account  string
 	roles    map[string]bool
+	dbRoles  map[string]bool     // database role IDs (catalog.DatabaseRoleID)
 	children map[string][]string // grantee role → roles granted to it
 	users    map[string][]string // user → roles granted to it
 	// privs maps object ID + "\x00" + privilege to its grants.
@@ -29,7 +30,7 @@ type Snapshot struct {
 
 // Build makes a snapshot from the account's records in tx (uncached).
 func Build(ctx context.Context, tx store.Tx, account string) (*Snapshot, error) {
-	s := &Snapshot{account: account, roles: map[string]bool{}, children: map[string][]string{},
+	s := &Snapshot{account: account, roles: map[string]bool{}, dbRoles: map[string]bool{}, children: map[string][]string{},
 		users: map[string][]string{}, privs: map[string][]*catalog.PrivilegeGrant{},
 		byObject: map[string][]*catalog.PrivilegeGrant{}, acct: map[string][]string{}}
 	rs, err := catalog.ListRoles(ctx, tx, account)
@@ -38,6 +39,13 @@ func Build(ctx context.Context, tx store.Tx, account string) (*Snapshot, error) 
 	}
 	for _, r := range rs {
 		s.roles[r.Name] = true
+	}
+	drs, err := catalog.ListDatabaseRoles(ctx, tx, account, "*")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range drs {
+		s.dbRoles[r.ID()] = true
 	}
 	rgs, err := catalog.AllRoleGrants(ctx, tx, account)
 	if err != nil {
@@ -110,8 +118,14 @@ func Load(ctx context.Context, tx store.Tx, account string) (*Snapshot, error) {
 	return snap, nil
 }
 
-// RoleExists reports whether the account has the role.
+// RoleExists reports whether the account has the account role.
 func (s *Snapshot) RoleExists(role string) bool { return s.roles[role] }
+
+// DatabaseRoleExists reports whether the account has the database role with this
+// ID (catalog.DatabaseRoleID). Database roles take part in closures like account
+// roles — an account role granted a database role inherits its privileges — but
+// are never usable as a session's role (CanUseRole).
+func (s *Snapshot) DatabaseRoleExists(id string) bool { return s.dbRoles[id] }
 
 // closureOf returns the memoised closure of one role (with PUBLIC and the account
 // privileges of its members).

@@ -297,6 +297,9 @@ func DropDatabase(ctx context.Context, tx store.Tx, account, name string) error 
 	if _, err := tx.DeleteUnder(ctx, account, name); err != nil {
 		return err
 	}
+	if err := dropDatabaseRolesIn(ctx, tx, account, name); err != nil {
+		return err
+	}
 	if err := dropCallerGrantsWithin(ctx, tx, account, func(o Object) bool {
 		return o.Kind == KindDatabase && o.Name == name || o.Database == name
 	}); err != nil {

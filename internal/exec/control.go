@@ -34,6 +34,10 @@ func (e *Engine) use(ctx context.Context, s *session.Session, st *sql.Use) (*res
 	err := e.cfg.Store.View(ctx, func(tx store.Tx) error {
 		switch st.Kind {
 		case "ROLE":
+			if len(st.Name.Parts) > 1 {
+				// A qualified name is a database role, which cannot be a session's role.
+				return sferr.Compilation("003013", "42501", fmt.Sprintf("Requested role '%s' is not assigned to the executing user. Specify another role to activate.", st.Name.String()))
+			}
 			role := st.Name.Last().Name
 			ok, err := authz.CanUseRole(ctx, tx, s.Account, s.User, role)
 			if err != nil {

@@ -61,7 +61,11 @@ func roleCycle(role, grantee string) *sferr.Error {
 // grantRole grants or revokes ROLE r TO/FROM ROLE | USER x. It needs OWNERSHIP of r or
 // MANAGE GRANTS.
 func (e *Engine) grantRole(ctx context.Context, tx store.Tx, s *session.Session, r *authz.Active, g *sql.GrantSpec, revoke bool) error {
-	if g.RoleKind != "ROLE" {
+	switch g.RoleKind {
+	case "ROLE":
+	case "DATABASE ROLE":
+		return e.grantDatabaseRole(ctx, tx, s, r, g, revoke)
+	default:
 		return unsupported("GRANT " + g.RoleKind)
 	}
 	role, err := accountObjectName(*g.Role)
@@ -231,15 +235,16 @@ func insufficient(s *session.Session, o catalog.Object) *sferr.Error {
 // privilegeGrant grants or revokes privileges on one object, on ALL objects of a kind
 // in a container, or on FUTURE ones.
 func (e *Engine) privilegeGrant(ctx context.Context, tx store.Tx, s *session.Session, r *authz.Active, g *sql.GrantSpec, m grantMode) error {
-	if g.GranteeKind != "ROLE" {
-		return unsupported("GRANT TO " + g.GranteeKind)
-	}
-	grantee, err := accountObjectName(g.Grantee)
+	grantee, granteeDB, err := privilegeGrantee(s, r, g, "GRANT")
 	if err != nil {
 		return err
 	}
-	if !r.Snap.RoleExists(grantee) {
-		return sferr.DoesNotExist("Role", grantee)
+	// A database role holds privileges on objects of its own database only.
+	sameDB := func(o catalog.Object) error {
+		if granteeDB != "" && objectDatabase(o) != granteeDB {
+			return crossDatabase(roleLabel(grantee), "privileges on objects")
+		}
+		return nil
 	}
 	k, ok := catalog.LookupKind(g.OnKind)
 	if !ok {
@@ -253,10 +258,16 @@ func (e *Engine) privilegeGrant(ctx context.Context, tx store.Tx, s *session.Ses
 	if !ownership && containsPriv(privs, catalog.PrivOwnership) {
 		return sferr.Compilation("003011", "42501", "OWNERSHIP cannot be combined with other privileges.")
 	}
+	if ownership && granteeDB != "" {
+		return unsupported("GRANT OWNERSHIP TO DATABASE ROLE")
+	}
 	switch g.Scope {
 	case "FUTURE":
 		in, owner, err := container(ctx, tx, s, g.InKind, g.InName)
 		if err != nil {
+			return err
+		}
+		if err := sameDB(in); err != nil {
 			return err
 		}
 		if !r.ManageGrants() && !authz.Owns(r.All, owner) {
@@ -283,6 +294,9 @@ func (e *Engine) privilegeGrant(ctx context.Context, tx store.Tx, s *session.Ses
 		if err != nil {
 			return err
 		}
+		if err := sameDB(in); err != nil {
+			return err
+		}
 		db, sch := in.Name, ""
 		if in.Kind == "SCHEMA" {
 			db, sch = in.Database, in.Name
@@ -306,6 +320,9 @@ func (e *Engine) privilegeGrant(ctx context.Context, tx store.Tx, s *session.Ses
 	if catalog.IsNotFound(err) {
 		return sferr.DoesNotExist(k.Label, o.Path())
 	} else if err != nil {
+		return err
+	}
+	if err := sameDB(o); err != nil {
 		return err
 	}
 	return e.grantOn(ctx, tx, s, r, o, owner, privs, grantee, ownership, m)

@@ -297,9 +297,10 @@ func accountUsageView(ctx context.Context, tx store.Tx, s *session.Session, view
 			if g.On.Kind == "ACCOUNT" {
 				name = s.Account
 			}
+			toKind, grantee := catalog.RoleDisplay(g.Grantee)
 			set.Rows = append(set.Rows, []any{
 				g.Meta.Created, g.Meta.Modified, g.Privilege, strings.ReplaceAll(g.On.Kind, " ", "_"), name,
-				nullIfEmpty(g.On.Database), nullIfEmpty(g.On.Schema), "ROLE", g.Grantee,
+				nullIfEmpty(g.On.Database), nullIfEmpty(g.On.Schema), toKind, grantee,
 				g.GrantOption, nullIfEmpty(g.GrantedBy), nil, roleTypeOf(g.GrantedBy), nil,
 			})
 		}
@@ -311,9 +312,11 @@ func accountUsageView(ctx context.Context, tx store.Tx, s *session.Session, view
 			if g.GranteeKind != "ROLE" {
 				continue
 			}
+			onKind, role := catalog.RoleDisplay(g.Role)
+			toKind, grantee := catalog.RoleDisplay(g.Grantee)
 			set.Rows = append(set.Rows, []any{
-				g.Meta.Created, g.Meta.Modified, "USAGE", "ROLE", g.Role,
-				nil, nil, "ROLE", g.Grantee,
+				g.Meta.Created, g.Meta.Modified, "USAGE", onKind, role,
+				nil, nil, toKind, grantee,
 				false, nullIfEmpty(g.GrantedBy), nil, roleTypeOf(g.GrantedBy), nil,
 			})
 		}

@@ -33,6 +33,9 @@ func (e *Engine) createRole(ctx context.Context, s *session.Session, st *sql.Cre
 	if err != nil {
 		return nil, err
 	}
+	if catalog.ReservedRoleName(name) {
+		return nil, reservedRoleName(name)
+	}
 	role := &catalog.Role{Name: name}
 	for _, p := range st.Props {
 		switch p.Name {
@@ -86,6 +89,9 @@ func (e *Engine) alterRole(ctx context.Context, s *session.Session, st *sql.Alte
 		if to, err = accountObjectName(*st.RenameTo); err != nil {
 			return nil, err
 		}
+		if catalog.ReservedRoleName(to) {
+			return nil, reservedRoleName(to)
+		}
 	}
 	key := catalog.RoleKey(s.Account, name)
 	out, err := e.alterOwned(ctx, s, st, key, "Role", name, func(tx store.Tx) error {
@@ -127,6 +133,12 @@ func (e *Engine) alterRole(ctx context.Context, s *session.Session, st *sql.Alte
 		s.Role = to
 	}
 	return out, err
+}
+
+// reservedRoleName refuses an account role name that could be taken for a
+// database role's identity (see catalog.ReservedRoleName).
+func reservedRoleName(name string) *sferr.Error {
+	return sferr.Compilation("002025", "42602", fmt.Sprintf("Invalid identifier %q: a role name cannot start with a control character.", name))
 }
 
 // storeKinds are the store kinds whose records may have an owner role.
@@ -451,8 +463,9 @@ func ownedRows(ctx context.Context, tx store.Tx, s *session.Session, role string
 }
 
 func privRow(s *session.Session, g *catalog.PrivilegeGrant) grantRow {
+	kind, grantee := catalog.RoleDisplay(g.Grantee)
 	return grantRow{created: g.Meta.Created, priv: g.Privilege, on: grantedOn(g.On.Kind), name: objectName(s, g.On),
-		grantee: g.Grantee, grantedBy: g.GrantedBy, option: g.GrantOption}
+		grantee: grantee, toKind: kind, grantedBy: g.GrantedBy, option: g.GrantOption}
 }
 
 // showGrants implements SHOW GRANTS [TO ROLE r | TO USER u | OF ROLE r | ON ACCOUNT |
@@ -469,6 +482,10 @@ func (e *Engine) showGrants(ctx context.Context, tx store.Tx, s *session.Session
 		return e.showGrantsToRole(ctx, tx, s, r, t)
 	case t.Prep == "ON":
 		return e.showGrantsOn(ctx, tx, s, r, t)
+	case t.Prep == "TO" && t.Kind == "DATABASE ROLE":
+		return e.showGrantsToDatabaseRole(ctx, tx, s, r, t)
+	case t.Prep == "OF" && t.Kind == "DATABASE ROLE":
+		return e.showGrantsOfDatabaseRole(ctx, tx, s, r, t)
 	}
 	return nil, unsupported(strings.TrimSpace("SHOW GRANTS " + t.Prep + " " + t.Kind))
 }
@@ -507,7 +524,11 @@ func (e *Engine) showRoleGrants(ctx context.Context, tx store.Tx, s *session.Ses
 	}
 	for _, g := range all {
 		if g.Role == name {
-			set.Rows = append(set.Rows, []any{g.Meta.Created, g.Role, g.GranteeKind, g.Grantee, g.GrantedBy})
+			kind, grantee := g.GranteeKind, g.Grantee
+			if kind == catalog.GranteeRole {
+				kind, grantee = catalog.RoleDisplay(g.Grantee)
+			}
+			set.Rows = append(set.Rows, []any{g.Meta.Created, g.Role, kind, grantee, g.GrantedBy})
 		}
 	}
 	return set, nil
@@ -546,7 +567,8 @@ func (e *Engine) showGrantsToRole(ctx context.Context, tx store.Tx, s *session.S
 	}
 	for _, g := range rgs {
 		if g.GranteeKind == catalog.GranteeRole && g.Grantee == name {
-			rows = append(rows, grantRow{created: g.Meta.Created, priv: "USAGE", on: "ROLE", name: g.Role, grantee: name, grantedBy: g.GrantedBy})
+			on, role := catalog.RoleDisplay(g.Role)
+			rows = append(rows, grantRow{created: g.Meta.Created, priv: "USAGE", on: on, name: role, grantee: name, grantedBy: g.GrantedBy})
 		}
 	}
 	owned, err := ownedRows(ctx, tx, s, name, nil)
@@ -650,8 +672,9 @@ func (e *Engine) showFutureGrants(ctx context.Context, tx store.Tx, s *session.S
 		if !match {
 			continue
 		}
+		kind, grantee := catalog.RoleDisplay(g.Grantee)
 		set.Rows = append(set.Rows, []any{g.Meta.Created, g.Privilege, grantedOn(g.Kind),
-			in.Path() + ".<" + grantedOn(g.Kind) + ">", "ROLE", g.Grantee, fmt.Sprint(g.GrantOption)})
+			in.Path() + ".<" + grantedOn(g.Kind) + ">", kind, grantee, fmt.Sprint(g.GrantOption)})
 	}
 	return set, nil
 }

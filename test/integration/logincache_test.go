@@ -111,7 +111,8 @@ func TestPATDelegatedManagement(t *testing.T) {
 }
 
 // TestIdentityUnsupported pins the documented answers of what firn does not do yet
-// (docs/identity.md): database roles are refused; RESET PASSWORD (resetpassword_test.go)
+// (docs/identity.md): grants of or to a missing database role are refused (the rest
+// of database roles is in dbroles_test.go); RESET PASSWORD (resetpassword_test.go)
 // leaves the password alone until the user completes the reset.
 func TestIdentityUnsupported(t *testing.T) {
 	e := start(t)
@@ -123,8 +124,8 @@ func TestIdentityUnsupported(t *testing.T) {
 		code      int
 	}{
 		{"ALTER USER rsvc RESET PASSWORD", "Cannot reset password for user of type SERVICE.", 1423},
-		{"GRANT DATABASE ROLE d1.dr TO ROLE r1", "Unsupported feature 'GRANT DATABASE ROLE'.", 2},
-		{"GRANT USAGE ON DATABASE d1 TO DATABASE ROLE d1.dr", "Unsupported feature 'GRANT TO DATABASE ROLE'.", 2},
+		{"GRANT DATABASE ROLE d1.dr TO ROLE r1", "Database role 'D1.DR' does not exist or not authorized.", 2003},
+		{"GRANT USAGE ON DATABASE d1 TO DATABASE ROLE d1.dr", "Database role 'D1.DR' does not exist or not authorized.", 2003},
 		{"GRANT ROLE r1 TO DATABASE ROLE d1.dr", "Object 'D1.DR' does not exist or not authorized.", 2003},
 	} {
 		t.Run(tt.stmt, func(t *testing.T) {
