@@ -157,34 +157,22 @@ func dropRoleRefs(ctx context.Context, tx store.Tx, account string, match func(r
 	if err != nil {
 		return err
 	}
-	for _, g := range pgs {
-		if match(g.Grantee) {
-			if err := tx.Delete(ctx, g.key(account)); err != nil {
-				return err
-			}
-		}
+	if err := deleteGrantees(ctx, tx, account, pgs, match); err != nil {
+		return err
 	}
 	fgs, err := AllFutureGrants(ctx, tx, account)
 	if err != nil {
 		return err
 	}
-	for _, g := range fgs {
-		if match(g.Grantee) {
-			if err := tx.Delete(ctx, g.key(account)); err != nil {
-				return err
-			}
-		}
+	if err := deleteGrantees(ctx, tx, account, fgs, match); err != nil {
+		return err
 	}
 	cgs, err := AllCallerGrants(ctx, tx, account)
 	if err != nil {
 		return err
 	}
-	for _, g := range cgs {
-		if match(g.Grantee) {
-			if err := tx.Delete(ctx, g.key(account)); err != nil {
-				return err
-			}
-		}
+	if err := deleteGrantees(ctx, tx, account, cgs, match); err != nil {
+		return err
 	}
 	return BumpGrants(ctx, tx, account)
 }
@@ -261,52 +249,62 @@ func rewriteRoleRefs(ctx context.Context, tx store.Tx, account string, rewrite f
 	if err != nil {
 		return err
 	}
-	for _, g := range pgs {
-		to, ok := rewrite(g.Grantee)
-		if !ok {
-			continue
-		}
-		if err := tx.Delete(ctx, g.key(account)); err != nil {
-			return err
-		}
-		g.Grantee = to
-		if _, err := insert(ctx, tx, g.key(account), "", g); err != nil {
-			return fmt.Errorf("catalog: re-key privilege grant: %w", err)
-		}
+	if err := rekeyGrantees(ctx, tx, account, pgs, rewrite, "privilege grant"); err != nil {
+		return err
 	}
 	fgs, err := AllFutureGrants(ctx, tx, account)
 	if err != nil {
 		return err
 	}
-	for _, g := range fgs {
-		to, ok := rewrite(g.Grantee)
-		if !ok {
-			continue
-		}
-		if err := tx.Delete(ctx, g.key(account)); err != nil {
-			return err
-		}
-		g.Grantee = to
-		if _, err := insert(ctx, tx, g.key(account), "", g); err != nil {
-			return fmt.Errorf("catalog: re-key future grant: %w", err)
-		}
+	if err := rekeyGrantees(ctx, tx, account, fgs, rewrite, "future grant"); err != nil {
+		return err
 	}
 	cgs, err := AllCallerGrants(ctx, tx, account)
 	if err != nil {
 		return err
 	}
-	for _, g := range cgs {
-		to, ok := rewrite(g.Grantee)
+	if err := rekeyGrantees(ctx, tx, account, cgs, rewrite, "caller grant"); err != nil {
+		return err
+	}
+	return BumpGrants(ctx, tx, account)
+}
+
+// granteeGrant is a privilege, future or caller grant: a record keyed by its grantee.
+type granteeGrant interface {
+	key(account string) store.Key
+	granteeRef() *string
+}
+
+func (g *PrivilegeGrant) granteeRef() *string { return &g.Grantee }
+func (g *FutureGrant) granteeRef() *string    { return &g.Grantee }
+func (g *CallerGrant) granteeRef() *string    { return &g.Grantee }
+
+// rekeyGrantees re-keys each grant whose grantee rewrite maps to a new identity.
+func rekeyGrantees[G granteeGrant](ctx context.Context, tx store.Tx, account string, gs []G, rewrite func(id string) (string, bool), what string) error {
+	for _, g := range gs {
+		to, ok := rewrite(*g.granteeRef())
 		if !ok {
 			continue
 		}
 		if err := tx.Delete(ctx, g.key(account)); err != nil {
 			return err
 		}
-		g.Grantee = to
+		*g.granteeRef() = to
 		if _, err := insert(ctx, tx, g.key(account), "", g); err != nil {
-			return fmt.Errorf("catalog: re-key caller grant: %w", err)
+			return fmt.Errorf("catalog: re-key %s: %w", what, err)
 		}
 	}
-	return BumpGrants(ctx, tx, account)
+	return nil
+}
+
+// deleteGrantees deletes each grant whose grantee match reports.
+func deleteGrantees[G granteeGrant](ctx context.Context, tx store.Tx, account string, gs []G, match func(role string) bool) error {
+	for _, g := range gs {
+		if match(*g.granteeRef()) {
+			if err := tx.Delete(ctx, g.key(account)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
