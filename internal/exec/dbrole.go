@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/firn/firn/internal/authz"
 	"github.com/firn/firn/internal/catalog"
@@ -181,24 +180,8 @@ func (e *Engine) alterDatabaseRole(ctx context.Context, s *session.Session, st *
 		case st.Other != "":
 			return unsupported("ALTER DATABASE ROLE " + st.Other)
 		}
-		for _, p := range st.Set {
-			switch p.Name {
-			case "COMMENT":
-				if role.Comment, err = propString(p.Name, p.Value); err != nil {
-					return err
-				}
-			case "TAG":
-			default:
-				return invalidProperty(p.Name, "DATABASE ROLE")
-			}
-		}
-		for _, u := range st.Unset {
-			switch strings.ToUpper(u) {
-			case "COMMENT":
-				role.Comment = ""
-			default:
-				return invalidProperty(strings.ToUpper(u), "DATABASE ROLE")
-			}
+		if err := setCommentOnly(st, &role.Comment, "DATABASE ROLE"); err != nil {
+			return err
 		}
 		return catalog.PutDatabaseRole(ctx, tx, s.Account, role)
 	})

@@ -108,24 +108,8 @@ func (e *Engine) alterRole(ctx context.Context, s *session.Session, st *sql.Alte
 		case st.Other != "":
 			return unsupported("ALTER ROLE " + st.Other)
 		}
-		for _, p := range st.Set {
-			switch p.Name {
-			case "COMMENT":
-				if role.Comment, err = propString(p.Name, p.Value); err != nil {
-					return err
-				}
-			case "TAG":
-			default:
-				return invalidProperty(p.Name, "ROLE")
-			}
-		}
-		for _, u := range st.Unset {
-			switch strings.ToUpper(u) {
-			case "COMMENT":
-				role.Comment = ""
-			default:
-				return invalidProperty(strings.ToUpper(u), "ROLE")
-			}
+		if err := setCommentOnly(st, &role.Comment, "ROLE"); err != nil {
+			return err
 		}
 		return catalog.PutRole(ctx, tx, s.Account, role)
 	})
@@ -747,4 +731,31 @@ func (e *Engine) showCallerGrants(ctx context.Context, tx store.Tx, s *session.S
 			db, sch, "ROLE", g.Grantee})
 	}
 	return set, nil
+}
+
+// setCommentOnly applies ALTER … SET/UNSET to an object whose only property is
+// COMMENT (TAG is accepted and ignored, as tags are not kept).
+func setCommentOnly(st *sql.Alter, comment *string, kind string) error {
+	for _, p := range st.Set {
+		switch p.Name {
+		case "COMMENT":
+			c, err := propString(p.Name, p.Value)
+			if err != nil {
+				return err
+			}
+			*comment = c
+		case "TAG":
+		default:
+			return invalidProperty(p.Name, kind)
+		}
+	}
+	for _, u := range st.Unset {
+		switch strings.ToUpper(u) {
+		case "COMMENT":
+			*comment = ""
+		default:
+			return invalidProperty(strings.ToUpper(u), kind)
+		}
+	}
+	return nil
 }

@@ -165,34 +165,12 @@ func rows(t testing.TB, q queryer, query string, args ...any) ([]string, [][]str
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-	defer rs.Close()
 	cols, err := rs.Columns()
 	if err != nil {
+		rs.Close()
 		t.Fatal(err)
 	}
-	var out [][]string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatalf("scan %s: %v", query, err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "NULL"
-			if v.Valid {
-				row[i] = v.String
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return cols, out
+	return cols, scanAll(t, rs)
 }
 
 // one returns the single value of a one-row, one-column query.
@@ -228,4 +206,37 @@ func column(t testing.TB, cols []string, name string) int {
 	}
 	t.Fatalf("no column %q in %v", name, cols)
 	return -1
+}
+
+// scanAll reads every row as strings (NULL as "NULL") and closes rs.
+func scanAll(t testing.TB, rs *sql.Rows) [][]string {
+	t.Helper()
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for rs.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = "NULL"
+			if v.Valid {
+				row[i] = v.String
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
